@@ -1,0 +1,1 @@
+"""Trusted grading side of cnnlabs: assign, execute, grade, report."""

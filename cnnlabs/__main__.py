@@ -1,0 +1,3 @@
+from cnnlabs.cli import main
+
+raise SystemExit(main())
