@@ -1,0 +1,481 @@
+"""`cnnlabs assign`: one source per lab, two generated notebooks.
+
+Each lab is written once, as `labs/source/NN_name.py` in jupytext percent format,
+with its solutions inside markers::
+
+    def conv2d_by_hand(x, w):
+        \"\"\"The prompt the student reads.\"\"\"
+        ### BEGIN SOLUTION
+        ...the solution...
+        ### END SOLUTION
+
+    conv1_output_shape = ...  # (height, width, channels)
+    ### BEGIN SOLUTION
+    conv1_output_shape = (55, 55, 96)
+    ### END SOLUTION
+
+From it this module generates
+
+- `solutions/NN_name.ipynb`, the instructor's version: marker lines removed,
+  solutions in, cells tagged `student` left out;
+- `labs/NN_name.ipynb`, the student's version: each block replaced by one line
+  `...  # YOUR CODE HERE` at the block's indentation (a top-level block right
+  after a stub line such as `answer = ...` is simply removed, leaving the stub),
+  cells tagged `solution` left out.
+
+Both get an "Open in Colab" badge and a Colab install cell (the repository is
+named once, in `cnnlabs._meta`), a fixed kernelspec, no execution counts, and
+`metadata.cnnlabs = {"lab", "version", "source_sha256"}`.
+
+Outputs. Generated notebooks carry no outputs, with one exception: the outputs
+of solution cells marked `# NBVAL_CHECK_OUTPUT` (shapes, parameter counts, MAC
+tables), which nbval compares in CI. `cnnlabs assign --execute` (or
+`python -m autograder.assign --execute`) runs each solution notebook in the
+smoke profile and stores exactly those outputs; a plain `cnnlabs assign` keeps
+the stored output of every such cell whose source did not change. `--check`
+compares everything except outputs (so it is fast and deterministic) and also
+reports `NBVAL_CHECK_OUTPUT` cells with no stored output.
+
+See docs/authoring.md for the instructor's guide.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import difflib
+import hashlib
+import os
+import re
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from cnnlabs import _meta
+from cnnlabs.cli import UserError
+
+BEGIN = "### BEGIN SOLUTION"
+END = "### END SOLUTION"
+STUDENT_STUB = "...  # YOUR CODE HERE"
+NBVAL_CHECK = "# NBVAL_CHECK_OUTPUT"
+SOLUTION_TAG = "solution"
+STUDENT_TAG = "student"
+VERSIONS = ("student", "solution")
+
+_BEGIN_RE = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION[ \t]*$")
+_END_RE = re.compile(r"^[ \t]*### END SOLUTION[ \t]*$")
+_CELL_RE = re.compile(r"^# %%")
+# Near misses such as `## BEGIN SOLUTION` or `### END SOLUTION here`.
+_NEAR_MARKER_RE = re.compile(r"^[ \t]*#+[ \t]*(BEGIN|END)[ \t]+SOLUTION\b", re.IGNORECASE)
+# A stub line: `name = ...` or `a, b = ...`, optionally followed by a comment.
+_STUB_RE = re.compile(r"^[A-Za-z_][\w, ]*=\s*\.\.\.\s*(#.*)?$")
+_LAB_RE = re.compile(r"^(?P<number>\d{2})_(?P<name>\w+)$")
+
+KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
+
+
+class MarkerError(UserError):
+    """A lab source has unbalanced or misplaced solution markers."""
+
+
+class UnknownLabError(UserError):
+    """A lab name that matches no source in labs/source."""
+
+
+@dataclass(frozen=True)
+class Lab:
+    """One lab source and the two notebooks generated from it."""
+
+    name: str  # "01_lenet5"
+    root: Path
+
+    @property
+    def source(self) -> Path:
+        return self.root / "labs" / "source" / f"{self.name}.py"
+
+    def notebook(self, version: str) -> Path:
+        folder = "labs" if version == "student" else "solutions"
+        return self.root / folder / f"{self.name}.ipynb"
+
+    def relative(self, version: str) -> str:
+        return self.notebook(version).relative_to(self.root).as_posix()
+
+
+# --------------------------------------------------------------------------- markers
+
+
+def split_solution(text: str, path: str = "<source>") -> tuple[str, str]:
+    """Splits a marked-up lab source into its solution and student texts.
+
+    Args:
+        text: the source (jupytext percent format) with `### BEGIN SOLUTION` /
+            `### END SOLUTION` marker lines.
+        path: the file name used in error messages.
+
+    Returns:
+        `(solution_text, student_text)`: the solution keeps the code between the
+        markers and drops the marker lines; the student version replaces each block
+        by `...  # YOUR CODE HERE` at the block's indentation, or removes it when it
+        is a top-level block right after a stub line (`answer = ...`).
+
+    Raises:
+        MarkerError: naming the file and line of an unbalanced or misplaced marker.
+    """
+    solution: list[str] = []
+    student: list[str] = []
+    open_line = 0  # line number of the open BEGIN marker, 0 when none is open
+    indent = ""
+    for number, line in enumerate(text.splitlines(), start=1):
+        begin = _BEGIN_RE.match(line)
+        if begin:
+            if open_line:
+                raise MarkerError(
+                    f"{path}:{number}: found '{BEGIN}' inside the block opened at line "
+                    f"{open_line}. Blocks cannot be nested: close the first one with "
+                    f"'{END}' before line {number}."
+                )
+            open_line, indent = number, begin.group("indent")
+            previous = student[-1] if student else ""
+            if not (indent == "" and _STUB_RE.match(previous)):
+                student.append(indent + STUDENT_STUB)
+            continue
+        if _END_RE.match(line):
+            if not open_line:
+                raise MarkerError(
+                    f"{path}:{number}: found '{END}' without a '{BEGIN}' before it. "
+                    f"Add the missing '{BEGIN}' or delete this line."
+                )
+            open_line = 0
+            continue
+        if open_line and _CELL_RE.match(line):
+            raise MarkerError(
+                f"{path}:{number}: a new cell ('# %%') starts inside the solution block "
+                f"opened at line {open_line}. Close the block with '{END}' in the same cell."
+            )
+        if _NEAR_MARKER_RE.match(line):
+            raise MarkerError(
+                f"{path}:{number}: {line.strip()!r} looks like a solution marker but is "
+                f"not one. Write exactly '{BEGIN}' or '{END}' alone on its line."
+            )
+        solution.append(line)
+        if not open_line:
+            student.append(line)
+    if open_line:
+        raise MarkerError(
+            f"{path}:{open_line}: '{BEGIN}' is never closed. Add '{END}' at the end of "
+            "the solution, in the same cell."
+        )
+    return "\n".join(solution) + "\n", "\n".join(student) + "\n"
+
+
+# --------------------------------------------------------------------------- notebooks
+
+
+def _badge_cell(lab: Lab, version: str) -> nbformat.NotebookNode:
+    url = _meta.colab_url(lab.relative(version))
+    badge = "https://colab.research.google.com/assets/colab-badge.svg"
+    return nbformat.v4.new_markdown_cell(f"[![Open In Colab]({badge})]({url})")
+
+
+def _install_cell() -> nbformat.NotebookNode:
+    requirement = _meta.pip_requirement()
+    return nbformat.v4.new_code_cell(
+        "# In Google Colab, install cnnlabs first (elsewhere it is already installed).\n"
+        "import sys\n"
+        "\n"
+        'if "google.colab" in sys.modules:\n'
+        "    import importlib\n"
+        "    import subprocess\n"
+        "\n"
+        "    subprocess.run(\n"
+        f'        [sys.executable, "-m", "pip", "install", "-q", "{requirement}"], check=True\n'
+        "    )\n"
+        "    importlib.invalidate_caches()"
+    )
+
+
+def _clean_cell(cell: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    tags = list(cell.metadata.get("tags", []))
+    source = cell.source.rstrip()
+    if cell.cell_type == "markdown":
+        new = nbformat.v4.new_markdown_cell(source)
+    else:
+        new = nbformat.v4.new_code_cell(source)
+    if tags:
+        new.metadata["tags"] = tags
+    return new
+
+
+def _read_cells(text: str, drop_tag: str) -> list[nbformat.NotebookNode]:
+    import jupytext
+
+    parsed = jupytext.reads(text, fmt="py:percent")
+    cells = []
+    for cell in parsed.cells:
+        if cell.cell_type not in ("code", "markdown"):
+            continue
+        if drop_tag in cell.metadata.get("tags", []):
+            continue
+        if not cell.source.strip():
+            continue
+        cells.append(_clean_cell(cell))
+    return cells
+
+
+def source_sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def build_notebooks(lab: Lab) -> dict[str, nbformat.NotebookNode]:
+    """Generates both notebooks of a lab in memory (no outputs).
+
+    Returns:
+        `{"student": notebook, "solution": notebook}`.
+
+    Raises:
+        MarkerError: when the source's markers are unbalanced.
+    """
+    text = lab.source.read_text(encoding="utf-8")
+    rel = lab.source.relative_to(lab.root).as_posix()
+    solution_text, student_text = split_solution(text, rel)
+    digest = source_sha256(lab.source)
+    notebooks = {}
+    for version, version_text, drop in (
+        ("student", student_text, SOLUTION_TAG),
+        ("solution", solution_text, STUDENT_TAG),
+    ):
+        cells = _read_cells(version_text, drop)
+        if not cells or cells[0].cell_type != "markdown":
+            raise MarkerError(
+                f"{rel}:1: a lab must open with a markdown cell (the title and learning "
+                "objectives); the Colab badge and install cell are inserted after it."
+            )
+        cells = [cells[0], _badge_cell(lab, version), _install_cell(), *cells[1:]]
+        for index, cell in enumerate(cells):
+            cell["id"] = f"{lab.name[:2]}-{index:03d}"
+        nb = nbformat.v4.new_notebook(cells=cells)
+        nb.metadata = {
+            "accelerator": "GPU",
+            "cnnlabs": {"lab": lab.name, "version": version, "source_sha256": digest},
+            "colab": {"gpuType": "T4", "provenance": []},
+            "kernelspec": dict(KERNELSPEC),
+            "language_info": {"name": "python"},
+        }
+        nb.nbformat, nb.nbformat_minor = 4, 5
+        notebooks[version] = nb
+    return notebooks
+
+
+def dumps(nb: nbformat.NotebookNode) -> str:
+    """Stable JSON: sorted keys, one-space indent, trailing newline."""
+    text = nbformat.writes(nb, version=4)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def _check_cells(nb: nbformat.NotebookNode) -> list[nbformat.NotebookNode]:
+    return [c for c in nb.cells if c.cell_type == "code" and NBVAL_CHECK in c.source]
+
+
+def strip_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    return nb
+
+
+def _keep_check_outputs(nb: nbformat.NotebookNode, executed: nbformat.NotebookNode) -> None:
+    """Copies the outputs of NBVAL_CHECK_OUTPUT cells from `executed` (matched by source)."""
+    outputs = {c.source: c.get("outputs", []) for c in _check_cells(executed)}
+    for cell in _check_cells(nb):
+        kept = []
+        for output in copy.deepcopy(outputs.get(cell.source, [])):
+            if "execution_count" in output:
+                output["execution_count"] = None
+            kept.append(output)
+        cell.outputs = kept
+
+
+def _read_existing(path: Path) -> nbformat.NotebookNode | None:
+    if not path.exists():
+        return None
+    try:
+        return nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
+    except Exception:  # noqa: BLE001 - a corrupt notebook is simply regenerated
+        return None
+
+
+# --------------------------------------------------------------------------- labs
+
+
+def find_root(start: Path | None = None) -> Path:
+    """The repository root: the nearest folder above `start` holding labs/source."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "labs" / "source").is_dir():
+            return folder
+    package_root = Path(__file__).resolve().parent.parent
+    if (package_root / "labs" / "source").is_dir():
+        return package_root
+    raise UserError(
+        f"No labs/source folder found in {here} or any folder above it. "
+        "Run `cnnlabs assign` inside the cnnlabs repository or pass --root DIR."
+    )
+
+
+def available_labs(root: Path) -> list[str]:
+    folder = root / "labs" / "source"
+    return sorted(p.stem for p in folder.glob("*.py") if _LAB_RE.match(p.stem))
+
+
+def resolve_labs(names: list[str], root: Path) -> list[Lab]:
+    """Maps `01_lenet5`, `01`, `1` or `lenet5` to labs; all labs when `names` is empty."""
+    available = available_labs(root)
+    if not available:
+        raise UserError(f"No lab sources (labs/source/NN_name.py) in {root}.")
+    if not names:
+        return [Lab(name, root) for name in available]
+    labs: list[Lab] = []
+    for raw in names:
+        key = Path(raw).stem if raw.endswith((".py", ".ipynb")) else raw
+        matches = [
+            name
+            for name in available
+            if key == name
+            or (key.isdigit() and int(key) == int(name[:2]))
+            or key == _LAB_RE.match(name).group("name")
+        ]
+        if len(matches) != 1:
+            close = difflib.get_close_matches(key, available, n=3, cutoff=0.5)
+            hint = f" Did you mean {', '.join(close)}?" if close else ""
+            raise UnknownLabError(
+                f"Unknown lab {raw!r}.{hint} Available labs: {', '.join(available)} "
+                "(a number such as 1 or 01 works too)."
+            )
+        if matches[0] not in [lab.name for lab in labs]:
+            labs.append(Lab(matches[0], root))
+    return labs
+
+
+def generate(lab: Lab) -> dict[str, str]:
+    """The JSON text both notebooks of `lab` should have, keeping stored check outputs."""
+    notebooks = build_notebooks(lab)
+    existing = _read_existing(lab.notebook("solution"))
+    if existing is not None:
+        _keep_check_outputs(notebooks["solution"], existing)
+    return {version: dumps(nb) for version, nb in notebooks.items()}
+
+
+def stale(lab: Lab) -> list[str]:
+    """Why the generated notebooks of `lab` are out of date (empty when up to date)."""
+    problems = []
+    for version, nb in build_notebooks(lab).items():
+        path = lab.notebook(version)
+        existing = _read_existing(path)
+        rel = lab.relative(version)
+        if existing is None:
+            problems.append(f"{rel} is missing")
+        elif dumps(strip_outputs(existing)) != dumps(nb):
+            problems.append(f"{rel} does not match {lab.source.relative_to(lab.root).as_posix()}")
+        elif version == "solution":
+            empty = [c.id for c in _check_cells(existing) if not c.get("outputs")]
+            if empty:
+                problems.append(
+                    f"{rel} has {NBVAL_CHECK} cells without stored outputs ({', '.join(empty)}); "
+                    f"run `python -m autograder.assign {lab.name} --execute`"
+                )
+    return problems
+
+
+def execute(lab: Lab, timeout: int = 600) -> float:
+    """Runs the solution notebook in the smoke profile, stores its check outputs.
+
+    Returns:
+        The wall-clock seconds the run took.
+    """
+    from nbclient import NotebookClient
+
+    path = lab.notebook("solution")
+    nb = nbformat.reads(generate(lab)["solution"], as_version=4)
+    os.environ.setdefault("CNNLABS_PROFILE", "smoke")
+    if os.environ["CNNLABS_PROFILE"] != "smoke":
+        raise UserError(
+            f"--execute stores outputs from the smoke profile, but CNNLABS_PROFILE="
+            f"{os.environ['CNNLABS_PROFILE']!r}. Unset it or set CNNLABS_PROFILE=smoke."
+        )
+    start = time.perf_counter()
+    executed = copy.deepcopy(nb)
+    NotebookClient(
+        executed, timeout=timeout, kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    ).execute()
+    seconds = time.perf_counter() - start
+    _keep_check_outputs(nb, executed)
+    path.write_text(dumps(nb), encoding="utf-8")
+    return seconds
+
+
+def run(names: list[str], *, root: Path | None = None, check: bool = False,
+        execute_notebooks: bool = False, out=sys.stdout) -> int:
+    """The body of `cnnlabs assign`; returns the exit code."""
+    root = Path(root).resolve() if root else find_root()
+    labs = resolve_labs(list(names), root)
+    if check:
+        problems = [problem for lab in labs for problem in stale(lab)]
+        if problems:
+            print(f"{len(problems)} generated notebook(s) are stale:", file=out)
+            for problem in problems:
+                print(f"  - {problem}", file=out)
+            outdated = [lab.name for lab in labs if any("--execute" not in p for p in stale(lab))]
+            if outdated:
+                print(f"Regenerate them with: cnnlabs assign {' '.join(outdated)}", file=out)
+            return 1
+        print(f"{len(labs) * 2} generated notebooks are up to date.", file=out)
+        return 0
+    for lab in labs:
+        texts = generate(lab)
+        for version, text in texts.items():
+            path = lab.notebook(version)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                path.write_text(text, encoding="utf-8")
+                print(f"wrote {lab.relative(version)}", file=out)
+        if execute_notebooks:
+            seconds = execute(lab)
+            print(f"executed {lab.relative('solution')} (smoke profile) in {seconds:.0f} s; "
+                  f"stored the outputs of its {NBVAL_CHECK} cells", file=out)
+    return 0
+
+
+def main(args: argparse.Namespace) -> int:
+    """Handler of `cnnlabs assign [LABS...] [--check] [--root DIR] [--execute]`."""
+    return run(
+        args.labs, root=args.root, check=args.check,
+        execute_notebooks=getattr(args, "execute", False),
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m autograder.assign",
+        description="Generate student and solution notebooks from lab sources.",
+    )
+    parser.add_argument("labs", nargs="*", help="lab names or numbers (default: all)")
+    parser.add_argument("--check", action="store_true", help="exit 1 if a generated notebook is stale")
+    parser.add_argument("--root", default=None, help="repository root (default: auto-detect)")
+    parser.add_argument("--execute", action="store_true",
+                        help="run the solutions (smoke profile) and store their NBVAL_CHECK_OUTPUT outputs")
+    return parser
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _args = _parser().parse_args()
+    try:
+        sys.exit(main(_args))
+    except UserError as exc:
+        print(f"cnnlabs assign: error: {exc}", file=sys.stderr)
+        sys.exit(2)
