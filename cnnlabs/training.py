@@ -282,7 +282,8 @@ def train(
         val = vx if vy is None else (vx, vy)
     timer = _EpochTimer()
     start = time.perf_counter()
-    fit_kwargs = {"batch_size": batch_size, "shuffle": True} if y is not None else {}
+    # Arrays: fit reshuffles every epoch. Datasets shuffle themselves (see pipeline()).
+    fit_kwargs = {"batch_size": batch_size, "shuffle": True} if y is not None else {"shuffle": False}
     history = model.fit(
         x,
         y,

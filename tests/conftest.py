@@ -1,0 +1,36 @@
+"""Shared test set-up: quiet TensorFlow, headless matplotlib, offline data location."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "datasets"
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("MPLBACKEND", "Agg")
+if "CNNLABS_DATA_DIR" not in os.environ and SHARED_DATA.is_dir():
+    os.environ["CNNLABS_DATA_DIR"] = str(SHARED_DATA)
+
+
+def require_data(path: Path, what: str) -> None:
+    """Skips locally when offline data is missing, but fails in CI, which installs it."""
+    if path.exists():
+        return
+    message = f"{what} not found at {path}"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message}; CI must provide it (see .ci/run).")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def mnist_test_set():
+    """The official MNIST test set (10,000 images) from ../shared/datasets, as DatasetArrays."""
+    data_dir = Path(os.environ.get("CNNLABS_DATA_DIR", SHARED_DATA))
+    require_data(data_dir / "mnist" / "t10k-images-idx3-ubyte.gz", "The offline MNIST test set")
+    from cnnlabs.datasets import load
+
+    return load("mnist", data_dir=str(data_dir), download=False)
