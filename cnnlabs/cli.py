@@ -27,7 +27,7 @@ _HANDLERS = {
     "data info": "cnnlabs.datasets.cli:info",
     "train": "cnnlabs.train_cli:main",
     "summary": "cnnlabs.analysis.cli:summary",
-    "assign": "autograder.cli:assign",
+    "assign": "autograder.assign:main",
     "grade": "autograder.cli:grade",
     "bundle": "autograder.cli:bundle",
 }
