@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Set up a development environment for cnnlabs in ./.venv (idempotent).
+#
+# - On a machine without an NVIDIA GPU (Linux x86_64) it installs `tensorflow-cpu`
+#   instead of `tensorflow`, so no GPU build is downloaded (see docs/install.md).
+#   Set CNNLABS_TF=tensorflow to force the regular package.
+# - As root it installs Debian's Fashion-MNIST (offline data for tests) if missing.
+# - Usage: bash scripts/bootstrap.sh [VENV_DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=${1:-.venv}
+PY=${PYTHON:-python3}
+
+if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] && [ "$(id -u)" = 0 ] \
+   && command -v apt-get >/dev/null; then
+  echo "== installing Debian's dataset-fashion-mnist (offline test data)"
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null \
+    || echo "warning: could not install dataset-fashion-mnist; Fashion-MNIST tests will be skipped locally" >&2
+fi
+
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "== creating virtual environment $VENV"
+  "$PY" -m venv "$VENV"
+fi
+
+tf_package=${CNNLABS_TF:-}
+if [ -z "$tf_package" ]; then
+  if [ "$(uname -s)-$(uname -m)" = "Linux-x86_64" ] && ! command -v nvidia-smi >/dev/null 2>&1; then
+    tf_package=tensorflow-cpu
+  else
+    tf_package=tensorflow
+  fi
+fi
+
+echo "== installing dependencies (TensorFlow as $tf_package)"
+# The requirement list comes from pyproject.toml (one source of truth); only the
+# TensorFlow distribution name is swapped on CPU-only machines.
+"$VENV/bin/python" - "$tf_package" > "$VENV/cnnlabs-requirements.txt" <<'PYEOF'
+import re, sys, tomllib
+project = tomllib.load(open("pyproject.toml", "rb"))["project"]
+for req in project["dependencies"] + project["optional-dependencies"]["dev"]:
+    name = re.split(r"[<>=!~;\[ ]", req, maxsplit=1)[0]
+    print(sys.argv[1] + req[len(name):] if name == "tensorflow" else req)
+PYEOF
+"$VENV/bin/pip" install -q -r "$VENV/cnnlabs-requirements.txt" 2>&1 | grep -v "^WARNING: Location" || true
+"$VENV/bin/pip" install -q --no-deps -e . 2>&1 | grep -v "^WARNING: Location" || true
+"$VENV/bin/python" -c "import tensorflow as tf, keras, cnnlabs; print('== ready: cnnlabs', cnnlabs.__version__, '| TensorFlow', tf.__version__, '| Keras', keras.__version__)" 2>&1 | grep "== ready"
