@@ -1,0 +1,79 @@
+"""The `cnnlabs` command: help without TensorFlow, doctor, train (real offline MNIST)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from cnnlabs.cli import main
+
+
+def test_help_does_not_import_tensorflow():
+    code = (
+        "import sys\n"
+        "from cnnlabs.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print('TF' if 'tensorflow' in sys.modules else 'NO-TF')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.stdout.strip().splitlines()[-1] == "NO-TF"
+    for command in ("doctor", "data", "train", "summary", "assign", "grade", "bundle"):
+        assert command in out.stdout
+
+
+def test_bad_input_shape_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["summary", "lenet5", "--input-shape", "32,x,1"])
+    assert exit_info.value.code == 2
+    assert "expected a shape like 32,32,1 (positive integers separated by commas), got '32,x,1'" in (
+        capsys.readouterr().err
+    )
+
+
+def test_doctor_reports_versions_devices_profile_and_data(capsys, mnist_test_set):
+    assert main(["doctor"]) == 0
+    out = capsys.readouterr().out
+    import keras
+    import tensorflow as tf
+
+    assert f"TensorFlow {tf.__version__}, Keras {keras.__version__}" in out
+    assert "Running on CPU" in out
+    assert "Profile: " in out
+    for name in ("mnist", "fashion_mnist", "cifar10", "cifar100"):
+        assert name in out
+
+
+def test_train_without_a_train_split_explains_and_exits_2(capsys, mnist_test_set, tmp_path, monkeypatch):
+    # Offline only the MNIST test split exists: no silent substitution, a clear message.
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    code = main(["train", "lenet5", "--dataset", "mnist", "--epochs", "1"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.startswith("cnnlabs train: error: ")
+    assert "Traceback" not in err
+    assert "carve_from_test" in err or "--train-from-test" in err
+
+
+def test_train_from_test_split_writes_json(capsys, mnist_test_set, tmp_path):
+    path = tmp_path / "out" / "result.json"
+    code = main(["train", "lenet5", "--dataset", "mnist", "--train-from-test", "8000",
+                 "--subset", "2000", "--epochs", "1", "--json", str(path)])
+    out = capsys.readouterr().out
+    assert code == 0
+    result = json.loads(path.read_text())
+    assert set(result) >= {"model", "dataset", "epochs", "test_accuracy", "test_loss",
+                           "examples_per_sec", "seconds", "params"}
+    assert result["model"] == "lenet5" and result["dataset"] == "mnist"
+    assert result["params"] == 61_706
+    assert result["train_examples"] == 2000 and result["test_examples"] == 2000
+    assert result["test_accuracy"] > 0.5  # 2,000 images, one epoch: far above 10% chance
+    assert "Test accuracy of lenet5 on mnist" in out
+
+
+def test_train_unknown_model_suggests(capsys, mnist_test_set):
+    code = main(["train", "lenet", "--dataset", "mnist", "--train-from-test", "8000"])
+    err = capsys.readouterr().err
+    assert code == 2 and "lenet5" in err and "Traceback" not in err
