@@ -1,0 +1,263 @@
+"""Questions of lab 01 (LeNet-5): convolution by hand, output sizes, the model, sharing.
+
+The public cases run in the student's check cells; `labs/hidden/01_lenet5.py` adds
+hidden cases (other shapes, strides, class counts) on the grading side.
+
+Reference: LeCun et al., "Gradient-based learning applied to document recognition",
+Proc. IEEE 1998.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnnlabs.checks.spec import Case, Question
+
+
+def reference_conv2d(x, w, stride=1):
+    """`tf.nn.conv2d` with valid padding: the oracle for `conv2d_by_hand`."""
+    import tensorflow as tf
+
+    x32, w32 = np.asarray(x, dtype="float32"), np.asarray(w, dtype="float32")
+    return tf.nn.conv2d(x32, w32, stride, "VALID").numpy().astype("float64")
+
+
+def conv_inputs(batch, size, kernel, in_channels, out_channels, stride=1, width=None):
+    """An `inputs(rng)` for conv2d_by_hand: normal images and kernels of the given shapes."""
+
+    def inputs(rng):
+        return {
+            "x": rng.normal(size=(batch, size, width or size, in_channels)),
+            "w": rng.normal(size=(kernel, kernel, in_channels, out_channels)),
+            "stride": stride,
+        }
+
+    return inputs
+
+
+def reference_output_size(n, k, stride=1, padding=0):
+    """`cnnlabs.arithmetic.conv_output_size` with symmetric integer padding."""
+    from cnnlabs.arithmetic import conv_output_size
+
+    return conv_output_size(n, k, stride, padding)
+
+
+def lenet5_params(input_shape=(32, 32, 1), num_classes=10):
+    """Parameters of LeNet-5 with a full C3: C1, C3, C5, F6, output."""
+    channels = input_shape[-1]
+    return (
+        (5 * 5 * channels + 1) * 6
+        + (5 * 5 * 6 + 1) * 16
+        + (5 * 5 * 16 + 1) * 120
+        + (120 + 1) * 84
+        + (84 + 1) * num_classes
+    )
+
+
+def check_lenet5(expected, model):
+    """Checks a rebuilt LeNet-5: layers in order, output, parameters. None when right."""
+    import keras
+
+    input_shape, num_classes = expected["input_shape"], expected["num_classes"]
+    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
+    convs = [layer for layer in layers if isinstance(layer, keras.layers.Conv2D)]
+    pools = [layer for layer in layers
+             if isinstance(layer, (keras.layers.AveragePooling2D, keras.layers.MaxPooling2D))]
+    found = ", ".join(f"{layer.name} ({type(layer).__name__})" for layer in layers)
+    if tuple(model.input_shape[1:]) != tuple(input_shape):
+        return (
+            f"The model's input shape is {tuple(model.input_shape[1:])}, expected "
+            f"{tuple(input_shape)}. Use keras.Input(shape=input_shape)."
+        )
+    if tuple(model.output_shape) != (None, num_classes):
+        return (
+            f"The model's output shape is {model.output_shape}, expected (None, {num_classes}): "
+            "one probability per class. End with Flatten, Dense(84) and Dense(num_classes)."
+        )
+    if len(convs) < 2 or [c.filters for c in convs[:2]] != [6, 16]:
+        return (
+            f"Expected convolutions C1 with 6 filters and C3 with 16 filters (then C5 with 120); "
+            f"found Conv2D layers with {[c.filters for c in convs]} filters. Layers: {found}."
+        )
+    if any(tuple(c.kernel_size) != (5, 5) for c in convs):
+        return (
+            f"Every convolution of LeNet-5 uses 5x5 kernels; found kernel sizes "
+            f"{[tuple(c.kernel_size) for c in convs]}."
+        )
+    if any(c.padding != "valid" for c in convs):
+        return "LeNet-5's convolutions use no padding (padding='valid', the Keras default)."
+    if len(pools) != 2 or not all(isinstance(p, keras.layers.AveragePooling2D) for p in pools):
+        return (
+            f"Expected two AveragePooling2D layers (S2 and S4, 2x2 with stride 2, the paper's "
+            f"subsampling); found {[type(p).__name__ for p in pools]}."
+        )
+    if any(tuple(p.pool_size) != (2, 2) or tuple(p.strides) != (2, 2) for p in pools):
+        return "S2 and S4 pool 2x2 windows with stride 2: layers.AveragePooling2D(2)."
+    hidden = [layer for layer in layers[:-1] if isinstance(layer, (keras.layers.Conv2D, keras.layers.Dense))]
+    linear = [layer.name for layer in hidden
+              if getattr(layer.activation, "__name__", "") == "linear"]
+    extra_activations = [layer for layer in layers if isinstance(layer, keras.layers.Activation)]
+    if linear and len(extra_activations) < len(linear):
+        return (
+            f"The layers {', '.join(linear)} have no activation, so the network is linear between "
+            "them. LeNet-5 applies tanh after C1, C3, C5 and F6: activation='tanh'."
+        )
+    probabilities = np.asarray(model(np.zeros((2, *input_shape), dtype="float32")))
+    if not np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-3):
+        return (
+            "The outputs do not sum to 1 over the classes. The output layer needs "
+            "activation='softmax' so that the model returns class probabilities."
+        )
+    params = model.count_params()
+    if params != expected["params"]:
+        per_layer = ", ".join(f"{layer.name} {layer.count_params():,}" for layer in layers
+                              if layer.count_params())
+        return (
+            f"The model has {params:,} parameters, expected {expected['params']:,} "
+            f"(C1 156, C3 2,416, C5 48,120, F6 10,164, output 850 for 32x32x1 and 10 classes). "
+            f"Yours: {per_layer}."
+        )
+    return None
+
+
+def lenet5_case(name, input_shape=(32, 32, 1), num_classes=10, hint=""):
+    """A model case: build with these arguments, compare with LeNet-5's structure."""
+    return Case(
+        name=name,
+        inputs=lambda rng: {"input_shape": input_shape, "num_classes": num_classes},
+        expected=lambda input_shape, num_classes: {
+            "input_shape": input_shape,
+            "num_classes": num_classes,
+            "params": lenet5_params(input_shape, num_classes),
+        },
+        check=check_lenet5,
+        hint=hint,
+    )
+
+
+QUESTIONS = (
+    Question(
+        id="conv2d_by_hand",
+        points=3,
+        answer="conv2d_by_hand",
+        kind="function",
+        title="A 2-D convolution by hand",
+        public=(
+            Case(
+                name="one 3x3 kernel on a 5x5 single-channel image",
+                inputs=conv_inputs(1, 5, 3, 1, 1),
+                expected=reference_conv2d,
+                rtol=1e-4,
+                atol=1e-4,
+                hint="Slide the kernel over every valid position: the output is 3x3.",
+            ),
+            Case(
+                name="3x3 kernels, 2 input and 3 output channels, batch of 2",
+                inputs=conv_inputs(2, 6, 3, 2, 3),
+                expected=reference_conv2d,
+                rtol=1e-4,
+                atol=1e-4,
+                hint="Sum over the input channels too, and compute every output channel "
+                "with its own kernel w[:, :, :, o].",
+            ),
+            Case(
+                name="5x5 kernels with stride 2 on a 9x9 image",
+                inputs=conv_inputs(1, 9, 5, 2, 2, stride=2),
+                expected=reference_conv2d,
+                rtol=1e-4,
+                atol=1e-4,
+                hint="With stride s the output pixel (i, j) starts at input pixel (i*s, j*s); "
+                "the output is 3x3.",
+            ),
+        ),
+    ),
+    Question(
+        id="output_size",
+        points=1,
+        answer="output_size",
+        kind="function",
+        title="Output size of a convolution",
+        public=(
+            Case(
+                name="LeNet-5's C1: 32 pixels, 5x5 kernel",
+                inputs=lambda rng: {"n": 32, "k": 5},
+                expected=reference_output_size,
+                hint="Without padding a k-pixel kernel fits n - k + 1 times.",
+            ),
+            Case(
+                name="a 2x2 pooling with stride 2 on 28 pixels",
+                inputs=lambda rng: {"n": 28, "k": 2, "stride": 2},
+                expected=reference_output_size,
+                hint="Divide the positions by the stride: floor((n - k) / s) + 1.",
+            ),
+            Case(
+                name="AlexNet's conv1: 227 pixels, 11x11, stride 4",
+                inputs=lambda rng: {"n": 227, "k": 11, "stride": 4},
+                expected=reference_output_size,
+                hint="Use integer division (//) so that the result is a whole number of pixels.",
+            ),
+            Case(
+                name="a 3x3 convolution with 1 pixel of padding",
+                inputs=lambda rng: {"n": 14, "k": 3, "stride": 1, "padding": 1},
+                expected=reference_output_size,
+                hint="The padding is added on both sides: n + 2p.",
+            ),
+        ),
+    ),
+    Question(
+        id="build_lenet5",
+        points=3,
+        answer="build_lenet5",
+        kind="model",
+        title="LeNet-5 in Keras",
+        public=(
+            lenet5_case(
+                "LeNet-5 for 32x32x1 images and 10 classes",
+                hint="C1-S2-C3-S4-C5-F6-output; see the table above Exercise 3.",
+            ),
+        ),
+    ),
+    Question(
+        id="c1_params",
+        points=1,
+        answer="c1_params",
+        kind="value",
+        title="Parameters of C1",
+        public=(
+            Case(
+                name="C1: six 5x5 kernels on one channel, with biases",
+                expected=lambda: (5 * 5 * 1 + 1) * 6,
+                hint="Each of the 6 kernels has 5 x 5 x 1 weights and one bias.",
+            ),
+        ),
+    ),
+    Question(
+        id="c1_connections",
+        points=1,
+        answer="c1_connections",
+        kind="value",
+        title="Connections of C1",
+        public=(
+            Case(
+                name="C1 on a 32x32 image, bias counted as a connection",
+                expected=lambda: 28 * 28 * 6 * (5 * 5 + 1),
+                hint="Every one of the 28 x 28 x 6 output units uses 5 x 5 weights and a bias.",
+            ),
+        ),
+    ),
+    Question(
+        id="dense_c1_params",
+        points=1,
+        answer="dense_c1_params",
+        kind="value",
+        title="A dense layer in place of C1",
+        public=(
+            Case(
+                name="Dense layer from 32x32 inputs to 28x28x6 outputs, with biases",
+                expected=lambda: (32 * 32 + 1) * (28 * 28 * 6),
+                hint="Every one of the 4,704 outputs has a weight for each of the 1,024 inputs, "
+                "plus a bias.",
+            ),
+        ),
+    ),
+)

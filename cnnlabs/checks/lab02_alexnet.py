@@ -1,0 +1,187 @@
+"""Questions of lab 02 (AlexNet): conv1 by hand, parameter shares, LRN, pooling, dropout.
+
+The public cases run in the student's check cells; `labs/hidden/02_alexnet.py` adds
+hidden cases on the grading side.
+
+Reference: Krizhevsky, Sutskever and Hinton, "ImageNet classification with deep
+convolutional neural networks", NIPS 2012.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnnlabs.checks.spec import Case, Question
+
+# The single-GPU AlexNet of `build_model("alexnet")` (227x227x3, 1000 classes):
+# (name, parameters, MACs) per layer with weights.
+ALEXNET_LAYERS = (
+    ("conv1", (11 * 11 * 3 + 1) * 96, 55 * 55 * 96 * 11 * 11 * 3),
+    ("conv2", (5 * 5 * 96 + 1) * 256, 27 * 27 * 256 * 5 * 5 * 96),
+    ("conv3", (3 * 3 * 256 + 1) * 384, 13 * 13 * 384 * 3 * 3 * 256),
+    ("conv4", (3 * 3 * 384 + 1) * 384, 13 * 13 * 384 * 3 * 3 * 384),
+    ("conv5", (3 * 3 * 384 + 1) * 256, 13 * 13 * 256 * 3 * 3 * 384),
+    ("fc6", (6 * 6 * 256 + 1) * 4096, 6 * 6 * 256 * 4096),
+    ("fc7", (4096 + 1) * 4096, 4096 * 4096),
+    ("fc8", (4096 + 1) * 1000, 4096 * 1000),
+)
+
+
+def _share(prefix: str, column: int) -> float:
+    total = sum(layer[column] for layer in ALEXNET_LAYERS)
+    return sum(layer[column] for layer in ALEXNET_LAYERS if layer[0].startswith(prefix)) / total
+
+
+def reference_lrn(a, n=5, k=2.0, alpha=1e-4, beta=0.75):
+    """`tf.nn.local_response_normalization` with the paper's parameters."""
+    import tensorflow as tf
+
+    out = tf.nn.local_response_normalization(
+        np.asarray(a, dtype="float32"), depth_radius=n // 2, bias=k, alpha=alpha, beta=beta
+    )
+    return out.numpy().astype("float64")
+
+
+def lrn_inputs(batch, size, channels, scale=1.0, **constants):
+    """An `inputs(rng)` for lrn: non-negative (ReLU-like) activations."""
+
+    def inputs(rng):
+        a = np.maximum(rng.normal(scale=scale, size=(batch, size, size, channels)), 0.0)
+        return {"a": a, **constants}
+
+    return inputs
+
+
+def check_dropout(expected, received):
+    """Checks one dropout output against the input it was given; None when right."""
+    x, rate, training = np.asarray(expected["x"]), expected["rate"], expected["training"]
+    received = np.asarray(received, dtype="float64")
+    if received.shape != x.shape:
+        return f"The output has shape {received.shape}, expected the input's shape {x.shape}."
+    if not training:
+        if np.allclose(received, x):
+            return None
+        return (
+            "At inference (training=False) inverted dropout returns x unchanged: all units "
+            "are used and nothing is scaled."
+        )
+    dropped = received == 0
+    fraction = dropped.mean()
+    tolerance = 5 * np.sqrt(rate * (1 - rate) / x.size) + 1e-9
+    if abs(fraction - rate) > tolerance:
+        return (
+            f"{fraction:.1%} of the outputs are zero, expected about {rate:.0%} (rate={rate}). "
+            "Drop each element independently with probability rate."
+        )
+    kept_ratio = received[~dropped] / x[~dropped]
+    if np.allclose(kept_ratio, 1.0) and rate > 0:
+        return (
+            "The kept elements are unchanged. Inverted dropout divides them by (1 - rate) "
+            "so that the expected output equals the input."
+        )
+    if not np.allclose(kept_ratio, 1.0 / (1.0 - rate), rtol=1e-5):
+        return (
+            f"The kept elements are x times {np.median(kept_ratio):.4g}, expected "
+            f"x / (1 - rate) = x times {1 / (1 - rate):.4g}."
+        )
+    return None
+
+
+def dropout_case(name, shape, rate, training, hint=""):
+    def inputs(rng):
+        return {"x": rng.uniform(0.5, 2.0, size=shape), "rate": rate, "training": training,
+                "seed": int(rng.integers(0, 2**31))}
+
+    return Case(
+        name=name,
+        inputs=inputs,
+        expected=lambda x, rate, training, seed: {"x": x, "rate": rate, "training": training},
+        check=check_dropout,
+        hint=hint,
+    )
+
+
+QUESTIONS = (
+    Question(
+        id="conv1_output_shape", points=1, answer="conv1_output_shape", kind="value",
+        title="conv1 output shape",
+        public=(Case(name="96 kernels 11x11x3, stride 4, on 227x227x3",
+                     expected=lambda: (55, 55, 96),
+                     hint="(227 - 11) // 4 + 1 pixels along each axis, one map per kernel; "
+                     "write (height, width, channels)."),),
+    ),
+    Question(
+        id="conv1_params", points=1, answer="conv1_params", kind="value",
+        title="conv1 parameters",
+        public=(Case(name="weights and biases of conv1",
+                     expected=lambda: (11 * 11 * 3 + 1) * 96,
+                     hint="Each of the 96 kernels has 11 x 11 x 3 weights and one bias."),),
+    ),
+    Question(
+        id="conv1_macs", points=1, answer="conv1_macs", kind="value",
+        title="conv1 multiply-accumulates",
+        public=(Case(name="MACs of conv1 for one image",
+                     expected=lambda: 55 * 55 * 96 * 11 * 11 * 3,
+                     hint="One dot product of 11 x 11 x 3 MACs per output value, and there are "
+                     "55 x 55 x 96 output values; biases are not counted."),),
+    ),
+    Question(
+        id="fc_param_share", points=1, answer="fc_param_share", kind="value",
+        title="Share of the parameters in the FC layers",
+        public=(Case(name="fc6 + fc7 + fc8 over all parameters", expected=lambda: _share("fc", 1),
+                     rtol=1e-3,
+                     hint="Sum row.params over the rows named fc6, fc7, fc8 and divide by "
+                     "table.total_params; the answer is a fraction between 0 and 1."),),
+    ),
+    Question(
+        id="conv_mac_share", points=1, answer="conv_mac_share", kind="value",
+        title="Share of the MACs in the convolutions",
+        public=(Case(name="conv1 ... conv5 over all MACs", expected=lambda: _share("conv", 2),
+                     rtol=1e-3,
+                     hint="Sum row.macs over the rows named conv1 ... conv5 and divide by "
+                     "table.total_macs; the answer is a fraction between 0 and 1."),),
+    ),
+    Question(
+        id="lrn", points=3, answer="lrn", kind="function",
+        title="Local response normalization",
+        public=(
+            Case(name="the paper's constants on 8 channels", inputs=lrn_inputs(1, 3, 8, scale=30.0),
+                 expected=reference_lrn, rtol=1e-4, atol=1e-6,
+                 hint="Divide by (k + alpha * sum of squares over the window) ** beta."),
+            Case(name="alpha=0.5, n=5 on 7 channels: the window is clipped at the ends",
+                 inputs=lrn_inputs(2, 2, 7, alpha=0.5, n=5), expected=reference_lrn,
+                 rtol=1e-4, atol=1e-6,
+                 hint="The window of channel i runs from max(0, i - n//2) to "
+                 "min(N - 1, i + n//2), inclusive; it includes channel i itself."),
+            Case(name="n=3, k=1, alpha=1, beta=1 on 4 channels",
+                 inputs=lrn_inputs(1, 2, 4, n=3, k=1.0, alpha=1.0, beta=1.0),
+                 expected=reference_lrn, rtol=1e-4, atol=1e-6,
+                 hint="Use the arguments n, k, alpha and beta, not the paper's constants."),
+        ),
+    ),
+    Question(
+        id="pool1_overlapping_size", points=0.5, answer="pool1_overlapping_size", kind="value",
+        title="pool1 output size, 3x3 windows",
+        public=(Case(name="3x3 windows, stride 2, on 55 pixels", expected=lambda: 27,
+                     hint="The output-size formula holds for pooling windows too."),),
+    ),
+    Question(
+        id="pool1_non_overlapping_size", points=0.5, answer="pool1_non_overlapping_size",
+        kind="value", title="pool1 output size, 2x2 windows",
+        public=(Case(name="2x2 windows, stride 2, on 55 pixels", expected=lambda: 27,
+                     hint="floor((55 - 2) / 2) + 1: the last column is left out."),),
+    ),
+    Question(
+        id="dropout", points=2, answer="dropout", kind="function",
+        title="Inverted dropout",
+        public=(
+            dropout_case("inference returns the input", (20, 50), 0.5, False,
+                         hint="When training is False, return x itself."),
+            dropout_case("training with rate 0.5 on 10,000 units", (100, 100), 0.5, True,
+                         hint="Zero each element with probability rate, divide the others "
+                         "by (1 - rate)."),
+            dropout_case("training with rate 0.2", (50, 80), 0.2, True,
+                         hint="Use the rate argument; kept elements are x / 0.8."),
+        ),
+    ),
+)

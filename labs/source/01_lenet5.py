@@ -1,0 +1,439 @@
+# %% [markdown]
+# # Lab 1: LeNet-5, convolution by hand
+#
+# In 1998 LeCun, Bottou, Bengio and Haffner showed that a small network of
+# convolutions and subsampling layers, trained end to end by back-propagation,
+# reads handwritten digits better than hand-engineered features
+# (Y. LeCun et al., "Gradient-based learning applied to document recognition",
+# *Proc. IEEE* 86(11), 1998; LeNet-5 is its Section II and Figure 2).
+# Every network in this course is a descendant of LeNet-5.
+#
+# **After this lab you can**
+#
+# 1. compute a multi-channel 2-D convolution by hand, in NumPy;
+# 2. predict the output size of a convolution or pooling layer;
+# 3. build LeNet-5 layer by layer in Keras and account for its 61,706 parameters;
+# 4. explain, with numbers, how parameter sharing makes convolutions cheap;
+# 5. train LeNet-5 on MNIST, look at what its filters learned, and compare the
+#    paper's tanh + average pooling with today's ReLU + max pooling over several seeds.
+#
+# Run the cells from top to bottom. Cells marked **Exercise** contain `...` for you to
+# replace; the cell after each one checks your answer and tells you what to fix.
+
+# %%
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import layers
+
+from cnnlabs import arithmetic, datasets, plotting
+from cnnlabs.checks import checker, or_reference
+from cnnlabs.env import device_report, seed_everything
+from cnnlabs.models import build_model
+from cnnlabs.profiles import get_profile
+from cnnlabs.training import train, train_seeds
+
+print(device_report())
+seed_everything(0)
+check = checker("01_lenet5")
+
+# %% tags=["parameters"]
+# The budget of this run. CNNLABS_PROFILE=smoke (CI, grading, a laptop) trains on the
+# 10,000-image MNIST test set, explicitly carved into 8,000 training and 2,000 test
+# images; the full profile (the default, for a Colab GPU) uses the real 60,000/10,000
+# split.
+PROFILE = get_profile()
+DATASET = "mnist"
+TRAIN_FROM_TEST = PROFILE.pick(smoke=8_000, full=None)
+EPOCHS = PROFILE.pick(smoke=3, full=20)
+BATCH_SIZE = 128
+ABLATION_EPOCHS = PROFILE.pick(smoke=2, full=10)
+ABLATION_SEEDS = PROFILE.pick(smoke=(0, 1), full=(0, 1, 2))
+ABLATION_EXAMPLES = PROFILE.pick(smoke=3_000, full=None)  # None: the whole training split
+
+# %% [markdown]
+# ## 1. Convolution by hand
+#
+# A convolutional layer slides a small kernel over the image and, at every position,
+# takes a weighted sum of the pixels under it. With an input `x` of shape
+# `(batch, height, width, in_channels)` and a kernel `w` of shape
+# `(kernel_height, kernel_width, in_channels, out_channels)`, output channel `o` at
+# position `(i, j)` is
+#
+# $$\text{out}[b, i, j, o] = \sum_{u=0}^{k_h-1} \sum_{v=0}^{k_w-1} \sum_{c=0}^{C_{in}-1}
+#   x[b,\; i s + u,\; j s + v,\; c]\; w[u, v, c, o]$$
+#
+# where `s` is the stride. Two details matter: the sum runs over **all input
+# channels** (a filter of LeNet-5's C3 looks at all 6 maps of S2 at once), and deep
+# learning libraries do not flip the kernel (strictly this is a cross-correlation;
+# everyone calls it convolution). "Valid" padding means the kernel stays inside the
+# image, so the output is smaller than the input.
+#
+# **Exercise 1.** Write `conv2d_by_hand` with NumPy only (loops over output positions
+# are fine; `np.tensordot` or `np.einsum` make the inner sum one line). The check
+# compares it with `tf.nn.conv2d` on random inputs.
+
+# %%
+def conv2d_by_hand(x, w, stride=1):
+    """Valid 2-D convolution (cross-correlation) of a batch of images, in NumPy.
+
+    Args:
+        x: array of shape (batch, height, width, in_channels).
+        w: array of shape (kernel_height, kernel_width, in_channels, out_channels).
+        stride: int, the step of the kernel along height and width (default 1).
+
+    Returns:
+        array of shape (batch, out_height, out_width, out_channels), with
+        out_height = (height - kernel_height) // stride + 1 (same for the width).
+    """
+    ### BEGIN SOLUTION
+    batch, height, width, _ = x.shape
+    kernel_height, kernel_width, _, out_channels = w.shape
+    out_height = (height - kernel_height) // stride + 1
+    out_width = (width - kernel_width) // stride + 1
+    out = np.zeros((batch, out_height, out_width, out_channels))
+    for i in range(out_height):
+        for j in range(out_width):
+            top, left = i * stride, j * stride
+            patch = x[:, top : top + kernel_height, left : left + kernel_width, :]
+            out[:, i, j, :] = np.tensordot(patch, w, axes=([1, 2, 3], [0, 1, 2]))
+    return out
+    ### END SOLUTION
+
+
+# %%
+check("conv2d_by_hand", conv2d_by_hand)
+
+# %% [markdown]
+# Now use it on a real digit. The two kernels below are hand-made edge detectors
+# (a vertical and a horizontal Sobel filter): positive where the image gets brighter
+# from left to right (or top to bottom), negative where it gets darker. LeNet-5's
+# first layer will *learn* six kernels like these.
+
+# %%
+mnist = datasets.load(DATASET)
+digit = mnist.x_test[:1].astype("float32") / 255.0  # (1, 28, 28, 1)
+sobel = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype="float32")
+edge_kernels = np.stack([sobel, sobel.T], axis=-1)[:, :, None, :]  # (3, 3, 1, 2)
+conv_fn = or_reference(
+    conv2d_by_hand,
+    lambda: lambda x, w, stride=1: tf.nn.conv2d(x, w, stride, "VALID").numpy(),
+    "your conv2d_by_hand",
+)
+edges = conv_fn(digit, edge_kernels)
+print(f"input {digit.shape} * kernels {edge_kernels.shape} -> output {edges.shape}")
+plotting.plot_feature_maps(
+    np.concatenate([digit[0, 1:-1, 1:-1], edges[0]], axis=-1),
+    title="A test digit (left) and its vertical and horizontal edges (3x3 Sobel kernels)",
+    ncols=3,
+)
+
+# %% [markdown]
+# ## 2. How big is the output?
+#
+# Along one axis, an input of `n` pixels, padded with `p` zeros on each side and
+# scanned by a kernel of size `k` with stride `s`, gives
+#
+# $$n_{out} = \left\lfloor \frac{n + 2p - k}{s} \right\rfloor + 1 .$$
+#
+# The same formula holds for pooling windows. LeNet-5 reads 32x32 images (the paper
+# pads the 28x28 MNIST digits by 2 pixels on each side, so that strokes near the
+# border reach the centre of C1's receptive fields).
+#
+# **Exercise 2.** Write `output_size`.
+
+# %%
+def output_size(n, k, stride=1, padding=0):
+    """Output size along one axis of a convolution or pooling layer.
+
+    Args:
+        n: int, input size in pixels.
+        k: int, kernel (or pooling window) size.
+        stride: int, step of the kernel (default 1).
+        padding: int, zeros added on EACH side (default 0).
+
+    Returns:
+        int, the output size in pixels.
+    """
+    ### BEGIN SOLUTION
+    return (n + 2 * padding - k) // stride + 1
+    ### END SOLUTION
+
+
+# %%
+check("output_size", output_size)
+
+# %% [markdown]
+# Trace a 32x32 image through LeNet-5 with your function, next to the library's
+# `cnnlabs.arithmetic.conv_output_size` (which also knows Keras's `"same"` padding).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+size_fn = or_reference(output_size, lambda: arithmetic.conv_output_size, "your output_size")
+lenet_layers = [("C1 conv 5x5", 5, 1), ("S2 pool 2x2", 2, 2), ("C3 conv 5x5", 5, 1),
+                ("S4 pool 2x2", 2, 2), ("C5 conv 5x5", 5, 1)]
+n = 32
+print(f"{'layer':<14}{'in':>4}{'out (yours)':>13}{'out (library)':>15}")
+for name, k, s in lenet_layers:
+    yours, library = size_fn(n, k, s), arithmetic.conv_output_size(n, k, s)
+    print(f"{name:<14}{n:>4}{yours:>13}{library:>15}")
+    n = library
+
+# %% [markdown]
+# ## 3. LeNet-5 in Keras
+#
+# Figure 2 of the paper, with its layer names:
+#
+# | layer | what | output |
+# | --- | --- | --- |
+# | input | 32x32 grey image | 32x32x1 |
+# | C1 | 6 convolutions 5x5, tanh | 28x28x6 |
+# | S2 | 2x2 average pooling, stride 2 | 14x14x6 |
+# | C3 | 16 convolutions 5x5, tanh | 10x10x16 |
+# | S4 | 2x2 average pooling, stride 2 | 5x5x16 |
+# | C5 | 120 convolutions 5x5, tanh (each sees all of S4) | 1x1x120 |
+# | F6 | fully connected, 84 units, tanh | 84 |
+# | output | fully connected, 10 units, softmax | 10 |
+#
+# Two simplifications, the usual ones today: C3 connects every map to all 6 maps of
+# S2 (the paper's Table I uses only 60 of the 96 connections, to break symmetry and
+# save computation), and the output layer is a softmax instead of the paper's
+# Euclidean RBF units. The subsampling layers are plain average pooling (the paper's
+# also have a trainable coefficient and bias per map).
+#
+# **Exercise 3.** Build this network with `keras.Input`, `layers.Conv2D`,
+# `layers.AveragePooling2D`, `layers.Flatten` and `layers.Dense`. It must have
+# 61,706 parameters. Name the layers as in the paper (`name="C1"`, ...) so that the
+# summary reads like the table.
+
+# %%
+def build_lenet5(input_shape=(32, 32, 1), num_classes=10):
+    """LeNet-5 (full C3, softmax output) as a keras.Model.
+
+    Args:
+        input_shape: (height, width, channels) of one image, default (32, 32, 1).
+        num_classes: number of classes, default 10.
+
+    Returns:
+        A keras.Model mapping (batch, 32, 32, 1) images to (batch, num_classes)
+        class probabilities.
+    """
+    ### BEGIN SOLUTION
+    inputs = keras.Input(shape=input_shape)
+    x = layers.Conv2D(6, 5, activation="tanh", name="C1")(inputs)
+    x = layers.AveragePooling2D(2, name="S2")(x)
+    x = layers.Conv2D(16, 5, activation="tanh", name="C3")(x)
+    x = layers.AveragePooling2D(2, name="S4")(x)
+    x = layers.Conv2D(120, 5, activation="tanh", name="C5")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(84, activation="tanh", name="F6")(x)
+    outputs = layers.Dense(num_classes, activation="softmax", name="output")(x)
+    return keras.Model(inputs, outputs, name="lenet5")
+    ### END SOLUTION
+
+
+# %%
+check("build_lenet5", build_lenet5)
+
+# %% [markdown]
+# Where are the parameters? A convolution with `k x k` kernels, `C_in` input and
+# `C_out` output channels has `(k * k * C_in + 1) * C_out` parameters, whatever the
+# size of the image; a dense layer has `(inputs + 1) * units`.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+model = or_reference(build_lenet5(), lambda: build_model("lenet5"), "your LeNet-5")
+print(f"{'layer':<10}{'output shape':<22}{'parameters':>12}")
+for layer in model.layers:
+    if isinstance(layer, keras.layers.InputLayer):
+        continue
+    print(f"{layer.name:<10}{str(layer.output.shape):<22}{layer.count_params():>12,}")
+print(f"{'total':<32}{model.count_params():>12,}")
+
+# %% [markdown]
+# ## 4. Parameter sharing
+#
+# C1 applies the *same* six 5x5 kernels at every one of the 28x28 positions. The paper
+# counts both its trainable parameters and its *connections* (one multiply-add per
+# weight per output position, plus the bias, which the paper counts as a connection
+# too). Compare with a fully connected layer that maps the same 32x32 input to the
+# same 28x28x6 output.
+#
+# **Exercise 4.** Compute the three numbers (you may write the arithmetic, e.g.
+# `(5 * 5 + 1) * 6`).
+
+# %%
+c1_params = ...  # trainable parameters of C1
+c1_connections = ...  # connections of C1 on one image (the bias counts as one)
+dense_c1_params = ...  # parameters of a Dense layer from the 32x32 input to 28x28x6 outputs
+### BEGIN SOLUTION
+c1_params = (5 * 5 * 1 + 1) * 6
+c1_connections = 28 * 28 * 6 * (5 * 5 + 1)
+dense_c1_params = (32 * 32 + 1) * (28 * 28 * 6)
+### END SOLUTION
+
+# %%
+check("c1_params", c1_params)
+check("c1_connections", c1_connections)
+check("dense_c1_params", dense_c1_params)
+
+# %%
+# NBVAL_CHECK_OUTPUT
+shared = or_reference(c1_params, lambda: 156, "your c1_params")
+dense = or_reference(dense_c1_params, lambda: (32 * 32 + 1) * 28 * 28 * 6, "your dense_c1_params")
+print(f"C1 (shared 5x5 kernels): {shared:>12,} parameters")
+print(f"Dense 32x32 -> 28x28x6:  {dense:>12,} parameters ({dense / shared:,.0f}x more)")
+
+# %% [markdown]
+# The dense layer would need 30,000 times more parameters for the same input and
+# output, and it would have to learn separately, at every position, to detect a
+# stroke that a convolution detects everywhere with one kernel. Sharing the weights
+# builds in the assumption that the same local patterns matter anywhere in the image
+# (*translation equivariance*), and it is what made LeNet-5 trainable on 60,000
+# images in 1998.
+
+# %% [markdown]
+# ## 5. Train LeNet-5 on MNIST
+#
+# The pixels are scaled to [0, 1] and padded from 28x28 to 32x32, as in the paper.
+# We train with Adam (learning rate 0.001, batch size 128) instead of the paper's
+# stochastic diagonal Levenberg-Marquardt; the paper reports 0.95% test error
+# (99.05% accuracy) after 20 passes over the training set.
+#
+# *Budget.* LeNet-5 costs about 0.42 million multiply-accumulates (MACs) per image
+# forward, about three times that for forward plus backward. In the full profile,
+# 20 epochs x 60,000 images x 1.3 MMACs = 1.5e12 MACs: under a minute of arithmetic on
+# a Colab T4 GPU; in practice the input pipeline limits it to roughly 1-2 minutes. The
+# whole lab takes about 10 minutes on a T4 (the ablation in Section 7 is most of it).
+
+# %%
+if TRAIN_FROM_TEST:
+    data = mnist.carve_from_test(TRAIN_FROM_TEST)
+else:
+    data = mnist
+    data.require_train()
+print(f"Dataset: {data.source}")
+
+
+def prepare(x):
+    """uint8 (batch, 28, 28, 1) -> float32 (batch, 32, 32, 1) in [0, 1], 2 pixels of zeros around."""
+    return np.pad(x.astype("float32") / 255.0, ((0, 0), (2, 2), (2, 2), (0, 0)))
+
+
+x_train, y_train = prepare(data.x_train), data.y_train
+x_test, y_test = prepare(data.x_test), data.y_test
+print(f"train {x_train.shape}, test {x_test.shape}")
+
+# %%
+seed_everything(0)
+model = or_reference(build_lenet5(), lambda: build_model("lenet5"), "your LeNet-5")
+result = train(model, (x_train, y_train), validation_data=(x_test, y_test),
+               test_data=(x_test, y_test), epochs=EPOCHS, batch_size=BATCH_SIZE, verbose=2)
+print(f"Test accuracy {result.test_accuracy:.2%} ({1 - result.test_accuracy:.2%} error) "
+      f"after {result.budget()}")
+target = PROFILE.pick(smoke=0.80, full=0.99)
+assert result.test_accuracy > target, (
+    f"LeNet-5 reached only {result.test_accuracy:.2%} test accuracy (chance is 10%, expected "
+    f"> {target:.0%} with this budget: {result.budget()}). Check build_lenet5: activations, "
+    "and a softmax output layer."
+)
+
+# %%
+plotting.plot_history(result, "accuracy", title="LeNet-5 on MNIST: accuracy per epoch")
+
+# %% [markdown]
+# ## 6. What did it learn?
+#
+# The six 5x5 kernels of C1, and what they make of a test digit: each feature map is
+# the digit convolved with one kernel and squashed by tanh, exactly what you computed
+# by hand in Section 1.
+
+# %%
+c1 = next(layer for layer in model.layers if isinstance(layer, layers.Conv2D))
+plotting.plot_filters(c1.get_weights()[0], title="The six learned 5x5 kernels of C1")
+
+# %%
+first_conv = keras.Model(model.inputs, c1.output)
+maps = first_conv.predict(x_test[:1], verbose=0)
+plotting.plot_feature_maps(maps[0], title=f"C1 feature maps of a test digit (label {y_test[0]})",
+                           ncols=6)
+
+# %%
+predictions = model.predict(x_test, verbose=0).argmax(axis=1)
+plotting.confusion_matrix(y_test, predictions, class_names=data.class_names,
+                          title="LeNet-5 on the MNIST test images: confusion matrix")
+
+# %% [markdown]
+# ## 7. Ablation: the paper's choices against today's
+#
+# LeNet-5 uses squashing non-linearities (a scaled tanh) and average pooling ("local
+# averaging and subsampling"). Most networks since AlexNet use ReLU and max pooling.
+# Does it matter here? One run is not an answer: the seed changes the initial
+# weights and the order of the batches. We train each variant with several seeds and
+# plot the mean with a band of one standard deviation. The models come from the
+# library (`build_model("lenet5", activation=..., pooling=...)`), the same network as
+# yours with the options swapped.
+
+# %%
+variants = {
+    "tanh + average (paper)": {"activation": "tanh", "pooling": "average"},
+    "sigmoid + average": {"activation": "sigmoid", "pooling": "average"},
+    "ReLU + max": {"activation": "relu", "pooling": "max"},
+}
+subset = slice(0, ABLATION_EXAMPLES)
+ablation = {}
+start = time.perf_counter()
+for label, options in variants.items():
+    ablation[label] = train_seeds(
+        lambda options=options: build_model("lenet5", **options),
+        (x_train[subset], y_train[subset]),
+        seeds=ABLATION_SEEDS,
+        validation_data=(x_test, y_test),
+        test_data=(x_test, y_test),
+        epochs=ABLATION_EPOCHS,
+        batch_size=BATCH_SIZE,
+        verbose=0,
+    )
+    print(f"{label:<24} {ablation[label].summary('test_accuracy')}")
+runs = len(variants) * len(ABLATION_SEEDS)
+print(f"Budget: {runs} runs x {ABLATION_EPOCHS} epoch(s) x {len(x_train[subset]):,} examples, "
+      f"{time.perf_counter() - start:.0f} s, "
+      f"{np.mean([r.examples_per_sec for m in ablation.values() for r in m.runs]):,.0f} examples/s")
+best = max(m.mean("test_accuracy") for m in ablation.values())
+assert best > 0.5, f"No variant learned (best mean test accuracy {best:.2%}, chance is 10%)."
+
+# %%
+plotting.plot_history(ablation, "val_accuracy", validation=False,
+                      title="LeNet-5 variants: test accuracy per epoch (mean +/- 1 std over seeds)")
+
+# %% [markdown]
+# ## 8. Reflection
+#
+# Answer in two or three sentences each.
+#
+# 1. The sigmoid variant starts much more slowly than tanh. Why? (Think about the
+#    range of the outputs, the size of the derivative, and what the next layer sees.)
+# 2. C5 is called a convolutional layer, but on a 32x32 input it behaves exactly like a
+#    fully connected layer. Why, and when would the difference show?
+# 3. Your dense alternative to C1 had about 4.8 million parameters. Besides memory,
+#    what would go wrong if you trained it on MNIST's 60,000 images?
+
+# %% [markdown] tags=["solution"]
+# **Model answers.**
+#
+# 1. The sigmoid's output lies in (0, 1), centred at 0.5, so every unit of the next
+#    layer receives only positive inputs (their weights' gradients all share a sign,
+#    which zig-zags the updates), and its derivative is at most 0.25 (tanh's is 1), so
+#    gradients shrink by 4x or more per layer on the way back. tanh is zero-centred with
+#    a larger slope; ReLU does not saturate for positive inputs at all.
+# 2. S4 outputs 5x5 maps and C5's kernels are 5x5, so each C5 unit sees all of S4 and
+#    there is only one output position: a dense layer on the 400 flattened values with
+#    the same 48,120 parameters. On a larger input C5 would slide and produce a map of
+#    outputs (the idea behind "fully convolutional" networks), while a dense layer would
+#    need a fixed input size.
+# 3. It would overfit: 4.8 million parameters from 60,000 examples, with no built-in
+#    notion that a stroke is the same stroke wherever it appears; each position has to
+#    learn its own detector from the few examples that have a stroke there, so it
+#    generalises poorly to digits that are shifted a little.

@@ -1,0 +1,355 @@
+# %% [markdown]
+# # Lab 3: VGG, small kernels and receptive fields
+#
+# Simonyan and Zisserman asked one question: what happens if a convolutional network
+# gets deeper while every convolution stays 3x3? ("Very deep convolutional networks for
+# large-scale image recognition", K. Simonyan and A. Zisserman, arXiv:1409.1556, 2014;
+# ICLR 2015.) Their 16- and 19-layer networks took second place in ImageNet 2014
+# classification and first in localization, and their uniform design (3x3
+# convolutions, 2x2 pooling, channels doubling after each pooling) became the default
+# backbone for years.
+#
+# **After this lab you can**
+#
+# 1. compute a network's receptive field with the recurrence, layer by layer;
+# 2. measure it from gradients, and see that the *effective* receptive field is smaller
+#    than the theoretical one;
+# 3. explain, with parameter and MAC counts, why two 3x3 convolutions beat one 5x5;
+# 4. account for VGG-16's 138 million parameters and see where its memory goes;
+# 5. train a small VGG and report its budget.
+
+# %%
+import time
+
+import keras
+import numpy as np
+from matplotlib.figure import Figure
+
+from cnnlabs import analysis, arithmetic, datasets, plotting
+from cnnlabs.analysis import layer_table
+from cnnlabs.checks import checker, or_reference
+from cnnlabs.env import device_report, seed_everything
+from cnnlabs.models import build_model
+from cnnlabs.profiles import get_profile
+from cnnlabs.training import train
+
+print(device_report())
+seed_everything(0)
+check = checker("03_vgg_receptive_fields")
+
+# %% tags=["parameters"]
+# The budget. Written for CIFAR-10 on a Colab GPU; CNNLABS_PROFILE=smoke (CI, grading,
+# a laptop without CIFAR-10) uses Fashion-MNIST padded to 32x32, with small subsets.
+PROFILE = get_profile()
+DATASET = PROFILE.pick(smoke="fashion_mnist", full="cifar10")
+TRAIN_EXAMPLES = PROFILE.pick(smoke=5_000, full=None)  # None: the whole training split
+TEST_EXAMPLES = PROFILE.pick(smoke=2_000, full=None)
+EPOCHS = PROFILE.pick(smoke=2, full=30)
+BATCH_SIZE = 128
+MODEL = PROFILE.pick(smoke="vgg11_small", full="vgg16_small")
+ERF_IMAGES = PROFILE.pick(smoke=8, full=64)  # images averaged for the effective RF
+
+# %% [markdown]
+# ## 1. Receptive fields by hand
+#
+# The receptive field (RF) of a unit is the patch of the input that can influence
+# it. Follow one axis through a chain of layers (convolutions or poolings) with
+# kernel $k_l$ and stride $s_l$. Write $r_l$ for the RF size after layer $l$ and $j_l$
+# for the *jump*: the distance, in input pixels, between two neighbouring units of
+# layer $l$. Starting from the input ($r_0 = 1$, $j_0 = 1$):
+#
+# $$r_l = r_{l-1} + (k_l - 1)\, j_{l-1}, \qquad j_l = j_{l-1}\, s_l .$$
+#
+# A 3x3 kernel adds 2 units of the previous layer, and each of those is $j_{l-1}$
+# input pixels apart: after a stride-2 pooling every later layer grows the RF twice
+# as fast. (Padding shifts where the RF sits, not its size.)
+#
+# **Exercise 1.** Write `receptive_fields`.
+
+# %%
+def receptive_fields(layers):
+    """Receptive-field size after each layer of a chain, by the recurrence.
+
+    Args:
+        layers: list of (kernel_size, stride) pairs, input side first.
+
+    Returns:
+        list of int: r_1, ..., r_L, the receptive field (in input pixels, along one
+        axis) of a unit after each layer.
+    """
+    ### BEGIN SOLUTION
+    size, jump, sizes = 1, 1, []
+    for kernel, stride in layers:
+        size += (kernel - 1) * jump
+        jump *= stride
+        sizes.append(size)
+    return sizes
+    ### END SOLUTION
+
+
+# %%
+check("receptive_fields", receptive_fields)
+
+# %% [markdown]
+# VGG-16, layer by layer: your recurrence next to `cnnlabs.analysis.layer_table`, which
+# walks the Keras graph of `build_model("vgg16")`.
+
+# %%
+# NBVAL_CHECK_OUTPUT
+vgg16 = build_model("vgg16")
+table = layer_table(vgg16)
+spatial = [row for row in table.rows if row.type in ("Conv2D", "MaxPooling2D")]
+chain = [(3, 1) if row.type == "Conv2D" else (2, 2) for row in spatial]
+rf_fn = or_reference(receptive_fields,
+                     lambda: lambda layers: [rf.size for rf in arithmetic.receptive_field(layers)],
+                     "your receptive_fields")
+print(f"{'layer':<14}{'output':<20}{'RF (yours)':>11}{'RF (library)':>14}{'jump':>6}")
+for row, yours in zip(spatial, rf_fn(chain)):
+    print(f"{row.name:<14}{str(row.output_shape):<20}{yours:>11}{str(row.rf):>14}{str(row.jump):>6}")
+
+# %% [markdown]
+# A unit of `block5_conv3` sees 196x196 pixels of a 224x224 image: almost all of it.
+# Without the poolings, 13 stacked 3x3 convolutions would see only 27x27 pixels.
+
+# %% [markdown]
+# ## 2. Measuring the receptive field
+#
+# The recurrence gives the *theoretical* RF: the pixels that can influence a unit at
+# all. How much each pixel actually matters is measured by the gradient of the unit
+# with respect to the input. Luo et al. ("Understanding the effective receptive
+# field in deep convolutional neural networks", NIPS 2016) showed that this gradient
+# is roughly Gaussian and occupies only a fraction of the theoretical RF: the
+# *effective* receptive field. `cnnlabs.analysis.empirical_receptive_field` computes
+# the gradient of the centre unit of a layer, averaged over images.
+
+# %%
+seed_everything(0)
+probe = build_model(MODEL, input_shape=(64, 64, 1), num_classes=10)
+layer_name = "block3_pool"
+rng = np.random.default_rng(0)
+images = rng.normal(size=(ERF_IMAGES, 64, 64, 1)).astype("float32")
+erf = analysis.empirical_receptive_field(probe, layer_name, images)
+theory = layer_table(probe).row(layer_name).rf
+print(f"{MODEL} (untrained), centre unit of {layer_name}: theoretical RF {theory} pixels; "
+      f"measured: {erf}")
+
+# %%
+plotting_figure = analysis.plot_receptive_field(erf, title=(
+    f"Effective receptive field of {layer_name} in {MODEL} (untrained, {ERF_IMAGES} images)"))
+plotting_figure
+
+# %% [markdown]
+# ## 3. Two 3x3 convolutions or one 5x5?
+#
+# Section 2.3 of the paper: a stack of two 3x3 convolutions (stride 1, no pooling in
+# between) has a 5x5 receptive field, and three have 7x7. Why not one large kernel?
+# With $C$ channels in and out, one $k \times k$ layer has $k^2 C^2$ weights; the
+# stack has fewer, and it puts a ReLU after each layer, so the function is more
+# non-linear ("more discriminative").
+#
+# **Exercise 2.** For $C = 64$ channels in and out on a 56x56 map ("same" padding, so
+# the maps stay 56x56), compute the receptive field, parameters (with biases) and MACs
+# (without biases) of two stacked 3x3 convolutions and of one 5x5 convolution.
+
+# %%
+rf_two_3x3 = ...  # receptive field (pixels, one axis) of two stacked 3x3 convolutions
+params_two_3x3 = ...  # parameters of the two 3x3 layers together
+params_one_5x5 = ...  # parameters of one 5x5 layer
+macs_two_3x3 = ...  # MACs of the two 3x3 layers together, one 56x56 map
+macs_one_5x5 = ...  # MACs of one 5x5 layer
+### BEGIN SOLUTION
+rf_two_3x3 = 1 + 2 * (3 - 1)
+params_two_3x3 = 2 * (3 * 3 * 64 + 1) * 64
+params_one_5x5 = (5 * 5 * 64 + 1) * 64
+macs_two_3x3 = 2 * 56 * 56 * 64 * (3 * 3 * 64)
+macs_one_5x5 = 56 * 56 * 64 * (5 * 5 * 64)
+### END SOLUTION
+
+# %%
+check("rf_two_3x3", rf_two_3x3)
+check("params_two_3x3", params_two_3x3)
+check("params_one_5x5", params_one_5x5)
+check("macs_two_3x3", macs_two_3x3)
+check("macs_one_5x5", macs_one_5x5)
+
+# %% [markdown]
+# The same comparison for every stack depth, from the library's formulas
+# (`cnnlabs.arithmetic`), 64 channels on a 56x56 map:
+
+# %%
+# NBVAL_CHECK_OUTPUT
+C, SIDE = 64, 56
+print(f"{'design':<18}{'RF':>4}{'ReLUs':>7}{'parameters':>12}{'MACs':>15}{'params vs one kxk':>19}")
+for depth in (1, 2, 3):
+    rf = arithmetic.stacked_receptive_field(depth, 3)
+    stack_params = depth * arithmetic.conv2d_params(3, C, C)
+    stack_macs = depth * arithmetic.conv2d_macs((SIDE, SIDE), 3, C, C)
+    big_params = arithmetic.conv2d_params(rf, C, C)
+    big_macs = arithmetic.conv2d_macs((SIDE, SIDE), rf, C, C)
+    print(f"{f'{depth} x 3x3':<18}{rf:>4}{depth:>7}{stack_params:>12,}{stack_macs:>15,}"
+          f"{stack_params / big_params:>18.0%}")
+    print(f"{f'1 x {rf}x{rf}':<18}{rf:>4}{1:>7}{big_params:>12,}{big_macs:>15,}{1:>18.0%}")
+
+# %% [markdown]
+# ## 4. VGG-16: 138 million parameters, and where the memory goes
+#
+# Table 1 of the paper lists configurations A (11 weight layers) to E (19). Each has
+# five blocks of 3x3 "same" convolutions with 64, 128, 256, 512 and 512 filters,
+# each block closed by a 2x2 max pooling with stride 2, then three fully connected
+# layers: 4096, 4096 and one unit per class.
+#
+# **Exercise 3.** Write `vgg_params`: the total number of parameters (weights and
+# biases) of a VGG network given the number of convolutions in each block.
+
+# %%
+def vgg_params(convs_per_block, input_size=224, in_channels=3, num_classes=1000):
+    """Parameters of a VGG network (Simonyan and Zisserman 2014, Table 1).
+
+    Args:
+        convs_per_block: 5 ints, the number of 3x3 convolutions in each block,
+            e.g. (2, 2, 3, 3, 3) for VGG-16 (configuration D). The blocks have 64,
+            128, 256, 512 and 512 filters and end with a 2x2/2 max pooling.
+        input_size: int, side of the square input image (a multiple of 32).
+        in_channels: int, channels of the input image.
+        num_classes: int, units of the last fully connected layer.
+
+    Returns:
+        int, the number of parameters, including the three fully connected layers
+        (4096, 4096, num_classes).
+    """
+    ### BEGIN SOLUTION
+    total, channels = 0, in_channels
+    for convs, filters in zip(convs_per_block, (64, 128, 256, 512, 512)):
+        for _ in range(convs):
+            total += (3 * 3 * channels + 1) * filters
+            channels = filters
+    features = (input_size // 32) ** 2 * channels
+    for units in (4096, 4096, num_classes):
+        total += (features + 1) * units
+        features = units
+    return total
+    ### END SOLUTION
+
+
+# %%
+check("vgg_params", vgg_params)
+
+# %% [markdown]
+# Parameters are one cost; memory during training is another. Every activation of
+# the forward pass is kept for the backward pass. Per layer, compare the activations
+# one image produces with the layer's weights (float32: 4 bytes each).
+
+# %%
+# NBVAL_CHECK_OUTPUT
+params_fn = or_reference(vgg_params, lambda: lambda *a, **k: table.total_params,
+                         "your vgg_params")
+print(f"VGG-16 parameters: yours {params_fn((2, 2, 3, 3, 3)):,}, "
+      f"Keras model {vgg16.count_params():,}")
+weights = np.array([row.params for row in table.rows], dtype=float)
+acts = np.array([np.prod(row.output_shape[1:]) for row in table.rows], dtype=float)
+print(f"weights:     {weights.sum() * 4 / 2**20:8.1f} MiB (float32)")
+print(f"activations: {acts.sum() * 4 / 2**20:8.1f} MiB per image (forward pass, float32)")
+share = acts[:7].sum() / acts.sum()
+print(f"blocks 1-2 produce {share:.0%} of the activations; "
+      f"fc1 holds {table.row('fc1').params / weights.sum():.0%} of the weights")
+
+# %%
+fig = Figure(figsize=(9, 4), layout="constrained")
+ax = fig.add_subplot()
+positions = np.arange(len(table.rows))
+ax.bar(positions - 0.2, acts * 4 / 2**20, 0.4, label="activations of one image")
+ax.bar(positions + 0.2, weights * 4 / 2**20, 0.4, label="weights")
+ax.set_yscale("log")
+ax.set_xticks(positions, [row.name for row in table.rows], rotation=90, fontsize="small")
+ax.set_xlabel("layer")
+ax.set_ylabel("memory (MiB, float32, log scale)")
+ax.set_title("VGG-16 at 224x224: activations early, weights late")
+ax.legend()
+fig
+
+# %% [markdown]
+# With a batch of 64 images the activations alone need 64 times the per-image figure
+# (plus as much again for their gradients), which is why VGG was trained with batches
+# of 256 split across 4 GPUs, and why later networks shrink the maps early (ResNet's
+# stride-2 7x7 stem) and drop the big FC layers.
+
+# %% [markdown]
+# ## 5. A small VGG
+#
+# `build_model("vgg11_small")` and `build_model("vgg16_small")` keep the paper's
+# configurations A and D with half the filters (32-64-128-256-256), batch
+# normalization after each convolution (not in the paper; it lets the network
+# train from scratch with Adam in a few epochs, see Lab 6) and two FC layers of 256
+# units, for 32x32 images.
+#
+# *Budget (full profile).* vgg16_small costs about 0.08 GMACs per 32x32 image forward,
+# about 0.25 GMACs with the backward pass: 30 epochs x 50,000 images = 3.7e14 MACs,
+# about 8-12 minutes on a Colab T4. The whole lab takes about 15 minutes on a T4.
+
+# %%
+data = datasets.load(DATASET)
+data.require_train()
+
+
+def prepare(x):
+    """uint8 images -> float32 in [0, 1], 28x28 padded to 32x32 (Fashion-MNIST)."""
+    x = x.astype("float32") / 255.0
+    pad = (32 - x.shape[1]) // 2
+    return np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0))) if pad else x
+
+
+x_train, y_train = prepare(data.x_train[:TRAIN_EXAMPLES]), data.y_train[:TRAIN_EXAMPLES]
+x_test, y_test = prepare(data.x_test[:TEST_EXAMPLES]), data.y_test[:TEST_EXAMPLES]
+print(f"{data.name}: train {x_train.shape}, test {x_test.shape} ({data.source})")
+if DATASET != "cifar10":
+    print("Note: this run uses Fashion-MNIST, not CIFAR-10 (the smoke profile).")
+
+# %%
+seed_everything(0)
+model = build_model(MODEL, input_shape=x_train.shape[1:], num_classes=10)
+result = train(model, (x_train, y_train), validation_data=(x_test, y_test),
+               test_data=(x_test, y_test), epochs=EPOCHS, batch_size=BATCH_SIZE, verbose=2)
+print(f"{MODEL} on {data.name}: test accuracy {result.test_accuracy:.2%} after {result.budget()}")
+target = PROFILE.pick(smoke=0.5, full=0.80)
+assert result.test_accuracy > target, (
+    f"{MODEL} reached {result.test_accuracy:.2%} test accuracy, expected > {target:.0%} "
+    f"(chance is 10%) with this budget: {result.budget()}."
+)
+plotting.plot_history(result, "accuracy", title=f"{MODEL} on {data.name}: accuracy per epoch")
+
+# %% [markdown]
+# Does training change the effective receptive field? Measure it again on the trained
+# network, now on real test images.
+
+# %%
+trained_erf = analysis.empirical_receptive_field(
+    keras.Model(model.inputs, model.get_layer(layer_name).output), None, x_test[:ERF_IMAGES]
+) if False else None
+
+# %% [markdown]
+# ## 6. Reflection
+#
+# 1. Three stacked 3x3 convolutions and one 7x7 convolution have the same receptive
+#    field. Give two reasons to prefer the stack, and one situation where the stack
+#    is worse.
+# 2. Your measured receptive field was smaller than the theoretical one. Why do pixels
+#    at the edge of the theoretical RF contribute so little to the centre unit?
+# 3. Most of VGG-16's weights are in fc1, most of its activations in block 1. Which of
+#    the two limits the batch size you can train with on one GPU, and why?
+
+# %% [markdown] tags=["solution"]
+# **Model answers.**
+#
+# 1. The stack has 27 C^2 weights instead of 49 C^2 (45% fewer; a regularization in
+#    itself, the paper argues) and three ReLUs instead of one, so it can represent
+#    more non-linear functions of the same patch. It is worse where latency matters
+#    more than arithmetic (three sequential layers, three activation maps to store for
+#    the backward pass) and it cannot represent every 7x7 linear filter.
+# 2. A centre pixel reaches the unit along very many paths through the stacked
+#    kernels, an edge pixel along very few: the number of paths follows a
+#    binomial-like distribution, so the gradient's magnitude decays roughly like a
+#    Gaussian from the centre (Luo et al. 2016) and the effective RF grows like the
+#    square root of the depth, not linearly.
+# 3. The activations: they grow with the batch size (every image keeps its own maps,
+#    and their gradients, for the backward pass), while the weights and their
+#    gradients and optimizer state are stored once whatever the batch size.
