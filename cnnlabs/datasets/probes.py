@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from cnnlabs.datasets.catalog import IDX_FILES, SPLITS, DatasetSpec, official_identity
+from cnnlabs.datasets.catalog import DATASETS, IDX_FILES, SPLITS, DatasetSpec, official_identity
 from cnnlabs.datasets.cifar import parse_batch, parse_meta, read_archive, safe_load
 from cnnlabs.datasets.errors import DatasetCorruptError
 from cnnlabs.datasets.formats import (
@@ -134,14 +134,15 @@ def _examine_idx_dir(spec: DatasetSpec, probe: Probe, verify: bool) -> Found | s
                 continue
             owner = official_identity(raw.content_md5)
             if owner is not None:
-                other = owner[0]
+                other = DATASETS[owner[0]]
                 if probe.dedicated:
                     raise DatasetCorruptError(
-                        f"{raw.path} is {other}'s {owner[1]} (its checksum is the official one "
-                        f"of {other}), not {spec.title}'s. Move {other}'s files to a folder "
-                        f"named {other.replace('_', '-')}/ and put {spec.title}'s files here."
+                        f"{raw.path} is {other.title}'s {owner[1]} (its checksum is the official "
+                        f"one of {other.title}), not {spec.title}'s. Move {other.title}'s files to "
+                        f"a folder named {other.subfolders[0]}/ and put {spec.title}'s files here."
                     )
-                return f"the IDX files in {folder} are {other}'s, not {spec.title}'s (by their checksums)"
+                return (f"the IDX files in {folder} are {other.title}'s, not {spec.title}'s "
+                        "(by their checksums)")
             if not probe.dedicated:
                 return (
                     f"IDX files in {folder} match neither MNIST's nor Fashion-MNIST's official "

@@ -198,7 +198,13 @@ class Location:
             only = f"; no {missing[0]} split here" if missing else ""
             check = "checksums verified" if self.verified else "checksums not verified"
             head = f"{self.name}: found ({counts}{only}): {self.where}; {check}"
-        lines = [head, "looked in, in order:"]
+        lines = [head]
+        if self.splits == ("test",):
+            lines.append("load() gives x_train=None; to train offline, carve a training split "
+                         "explicitly with data.carve_from_test(n_train)")
+        elif self.splits == ("train",):
+            lines.append("load() gives x_test=None")
+        lines.append("looked in, in order:")
         lines += [f"  {line}" for line in self.looked]
         if not self.found or self.problem:
             lines.append(f"expected: {self.expected}")
