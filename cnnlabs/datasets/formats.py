@@ -112,21 +112,21 @@ def parse_idx(raw: RawFile, *, kind: str, image_size: tuple[int, int], fix: str)
     magic = IDX_IMAGES_MAGIC if kind == "images" else IDX_LABELS_MAGIC
     header_len = 16 if kind == "images" else 8
     damaged = f" ({raw.problem})" if raw.problem else ""
-    if len(content) < header_len:
-        raise corrupt(
-            path,
-            f"is too short to be an IDX file of {kind}: its header alone needs {header_len} "
-            f"bytes, found {len(content):,}{damaged}.",
-            fix,
-        )
     found_magic = int.from_bytes(content[:4], "big")
-    if found_magic != magic:
+    if len(content) >= 4 and found_magic != magic:
         described = {IDX_IMAGES_MAGIC: " (IDX images)", IDX_LABELS_MAGIC: " (IDX labels)"}
         raise corrupt(
             path,
             f"has magic number 0x{found_magic:08X}{described.get(found_magic, '')}, but an IDX "
             f"file of {kind} starts with 0x{magic:08X} (unsigned bytes, "
             f"{3 if kind == 'images' else 1} dimension{'s' if kind == 'images' else ''}).",
+            fix,
+        )
+    if len(content) < header_len:
+        raise corrupt(
+            path,
+            f"is too short to be an IDX file of {kind}: its header alone needs {header_len} "
+            f"bytes, found {len(content):,}{damaged}.",
             fix,
         )
     count = int.from_bytes(content[4:8], "big")
