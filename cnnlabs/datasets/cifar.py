@@ -19,7 +19,7 @@ import numpy as np
 
 from cnnlabs.datasets.catalog import DatasetSpec
 from cnnlabs.datasets.errors import DatasetCorruptError
-from cnnlabs.datasets.formats import check_labels, corrupt
+from cnnlabs.datasets.formats import check_labels, corrupt, explain
 
 try:  # NumPy >= 2
     from numpy._core.multiarray import _reconstruct
@@ -78,7 +78,7 @@ def safe_load(data: bytes, path: str, fix: str):
         raise
     except Exception as exc:  # any malformed pickle: UnpicklingError, EOFError, ValueError, ...
         raise corrupt(
-            path, f"is not a readable pickle ({type(exc).__name__}: {exc}).", fix
+            path, f"is not a readable pickle ({explain(exc)}).", fix
         ) from None
 
 
@@ -165,7 +165,7 @@ def read_archive(path: Path, spec: DatasetSpec, fix: str) -> dict[str, bytes]:
                     found[member.name.rsplit("/", 1)[1]] = handle.read()
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
         raise corrupt(
-            path, f"is not a readable tar archive ({type(exc).__name__}: {exc}).", fix
+            path, f"is not a readable tar archive ({explain(exc)}).", fix
         ) from None
     if not found:
         raise corrupt(

@@ -29,6 +29,13 @@ def corrupt(path: Path | str, problem: str, fix: str) -> DatasetCorruptError:
     return DatasetCorruptError(f"{path} {problem} {fix}")
 
 
+def explain(exc: BaseException, with_type: bool = True) -> str:
+    """An exception as one line ("EOFError: ..."), at most 300 characters."""
+    text = " ".join(str(exc).split()) or "no message"
+    text = text if len(text) <= 300 else text[:297] + "..."
+    return f"{type(exc).__name__}: {text}" if with_type else text
+
+
 def refetch_hint(title: str) -> str:
     return f"Delete it and download {title} again (or copy a good file in its place)."
 
@@ -190,7 +197,8 @@ def read_mnist_npz(path: Path, fix: str) -> dict[str, tuple[np.ndarray, np.ndarr
     except DatasetCorruptError:
         raise
     except (zipfile.BadZipFile, ValueError, OSError, EOFError, zlib.error) as exc:
-        raise corrupt(path, f"cannot be read as an .npz archive ({exc}).", fix) from None
+        raise corrupt(path, f"cannot be read as an .npz archive ({explain(exc, False)}).",
+                      fix) from None
     result = {}
     for split in ("train", "test"):
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]

@@ -9,17 +9,11 @@ import numpy as np
 from cnnlabs.datasets.arrays import DatasetArrays
 from cnnlabs.datasets.catalog import SPLITS, DatasetSpec, get_spec
 from cnnlabs.datasets.errors import DatasetNotFoundError
-from cnnlabs.datasets.formats import check_labels
+from cnnlabs.datasets.formats import check_labels, explain
 from cnnlabs.datasets.probes import Found
 from cnnlabs.datasets.sources import SearchResult, keras_cache_dir, search
 
 BACKENDS = ("keras", "tfds")
-
-
-def _short(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or "no message"
-    text = text if len(text) <= 300 else text[:297] + "..."
-    return f"{type(exc).__name__}: {text}"
 
 
 def _download(spec: DatasetSpec, backend: str) -> tuple[dict, str]:
@@ -156,7 +150,7 @@ def load(
         try:
             arrays, source = _download(spec, backend)
         except Exception as exc:  # no network, HTTP errors, bad hash, missing package...
-            download_line = f"download with {loader}: failed ({_short(exc)})"
+            download_line = f"download with {loader}: failed ({explain(exc)})"
             download_short = "the download failed"
             note = "and downloading it failed"
         else:
