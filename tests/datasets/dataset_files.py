@@ -86,3 +86,33 @@ def write_tar(path: Path, inner: str, files: dict[str, bytes]) -> Path:
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
     return path
+
+
+def py2_pickle(rows: np.ndarray, labels, label_key: bytes = b"labels") -> bytes:
+    """A batch pickled the way Python 2's cPickle wrote the real CIFAR files (protocol 2).
+
+    Python 3 cannot write Python 2 `str` objects, so the opcodes are assembled by hand:
+    keys and the raw pixel data are (SHORT_)BINSTRINGs, and the array is rebuilt by
+    `numpy.core.multiarray._reconstruct` with a `numpy.dtype('u1')` state, as in the
+    originals.
+    """
+    import struct
+
+    def s(data: bytes) -> bytes:  # a Python 2 str
+        if len(data) < 256:
+            return b"U" + bytes([len(data)]) + data
+        return b"T" + struct.pack("<i", len(data)) + data
+
+    def integer(value: int) -> bytes:
+        return b"J" + struct.pack("<i", value)
+
+    dtype = (b"cnumpy\ndtype\n" + s(b"u1") + integer(0) + integer(1) + b"\x87R"
+             + b"(" + integer(3) + s(b"|") + b"NNN" + integer(-1) + integer(-1) + integer(0)
+             + b"tb")
+    array = (b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\n" + integer(0) + b"\x85"
+             + s(b"b") + b"\x87R"
+             + b"(" + integer(1) + integer(rows.shape[0]) + integer(rows.shape[1]) + b"\x86"
+             + dtype + b"\x89" + s(rows.astype(np.uint8).tobytes()) + b"tb")
+    label_list = b"](" + b"".join(integer(int(v)) for v in labels) + b"e"
+    return (b"\x80\x02}(" + s(b"batch_label") + s(b"training batch 1 of 5")
+            + s(b"data") + array + s(label_key) + label_list + b"u.")

@@ -132,3 +132,34 @@ def test_official_checksums_are_checked_by_default(isolated):
         "different copy. Delete it and download CIFAR-10 again, or pass verify=False if you "
         "changed it on purpose."
     )
+
+
+def test_batches_written_by_python2_cpickle_are_read(isolated, tmp_path):
+    """The real CIFAR files are Python 2 pickles: str keys and raw bytes, numpy.core names."""
+    import pickle
+
+    from dataset_files import py2_pickle
+
+    images = cifar_images(3, 11)
+    rows = images.transpose(0, 3, 1, 2).reshape(3, 3072)
+    blob = py2_pickle(rows, [4, 0, 9])
+    # The blob really names NumPy 1's numpy.core (the name in the originals), not numpy._core.
+    with pytest.raises(pickle.UnpicklingError, match=r"^numpy\.core\.multiarray\._reconstruct$"):
+        _refuse_all_globals(blob)
+    files, _ = cifar10_files(n=2)
+    files["test_batch"] = blob
+    write_folder(tmp_path / "cifar-10-batches-py", files)
+    data = load("cifar10", data_dir=tmp_path, download=False, verify=False)
+    np.testing.assert_array_equal(data.x_test, images)
+    assert data.y_test.tolist() == [4, 0, 9]
+
+
+def _refuse_all_globals(blob):
+    import io
+    import pickle
+
+    class NoGlobals(pickle.Unpickler):
+        def find_class(self, module, name):
+            raise pickle.UnpicklingError(f"{module}.{name}")
+
+    NoGlobals(io.BytesIO(blob), encoding="bytes").load()
