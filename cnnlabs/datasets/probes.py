@@ -133,6 +133,12 @@ def _examine_idx_dir(spec: DatasetSpec, probe: Probe, verify: bool) -> Found | s
             if raw.md5 == official.md5 or raw.content_md5 == official.content_md5:
                 continue
             owner = official_identity(raw.content_md5)
+            if owner is not None and owner[0] == spec.name:
+                raise DatasetCorruptError(
+                    f"{raw.path} holds {spec.title}'s {owner[1]} under another name (its checksum "
+                    f"is the official one of {owner[1]}). Rename the files so that each has its "
+                    "official name; the train and test files were probably swapped."
+                )
             if owner is not None:
                 other = DATASETS[owner[0]]
                 if probe.dedicated:

@@ -343,3 +343,19 @@ def test_unknown_names_and_backends():
 @pytest.mark.parametrize("alias", ["Fashion-MNIST", "fashion_mnist", "FASHION"])
 def test_name_aliases(alias, debian_fashion, isolated):
     assert locate(alias).name == "fashion_mnist"
+
+
+def test_official_files_under_the_wrong_names(isolated, tmp_path, debian_fashion):
+    folder = tmp_path / "fashion-mnist"
+    folder.mkdir()
+    # The test split's files under the train split's names (and none for the test split).
+    shutil.copy(debian_fashion / "t10k-images-idx3-ubyte.gz", folder / "train-images-idx3-ubyte.gz")
+    shutil.copy(debian_fashion / "t10k-labels-idx1-ubyte.gz", folder / "train-labels-idx1-ubyte.gz")
+    with pytest.raises(DatasetCorruptError) as info:
+        load("fashion_mnist", data_dir=tmp_path, download=False)
+    assert str(info.value) == (
+        f"{folder / 'train-images-idx3-ubyte.gz'} holds Fashion-MNIST's t10k-images-idx3-ubyte "
+        "under another name (its checksum is the official one of t10k-images-idx3-ubyte). Rename "
+        "the files so that each has its official name; the train and test files were probably "
+        "swapped."
+    )

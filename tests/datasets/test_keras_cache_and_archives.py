@@ -163,3 +163,11 @@ def _refuse_all_globals(blob):
             raise pickle.UnpicklingError(f"{module}.{name}")
 
     NoGlobals(io.BytesIO(blob), encoding="bytes").load()
+
+
+def test_data_dir_may_be_the_batches_folder_itself(isolated, tmp_path):
+    files, expected = cifar10_files(n=2)
+    folder = write_folder(tmp_path / "cifar-10-batches-py", files)
+    data = load("cifar10", data_dir=folder, download=False, verify=False)
+    assert_same(data, expected)
+    assert data.source == f"CIFAR-10 batches in {folder} (via the data_dir argument; checksums not verified)"
