@@ -109,7 +109,7 @@ def parse_idx(raw: RawFile, *, kind: str, image_size: tuple[int, int], fix: str)
         fix: the sentence telling the user how to get a good copy.
 
     Returns:
-        A read-only `uint8` array.
+        A writable `uint8` array.
 
     Raises:
         DatasetCorruptError: wrong magic number, wrong image size, or a length that does
@@ -159,8 +159,8 @@ def parse_idx(raw: RawFile, *, kind: str, image_size: tuple[int, int], fix: str)
             f"{after}, found {len(content):,}.",
             fix,
         )
-    array = np.frombuffer(content, dtype=np.uint8, offset=header_len).reshape(shape)
-    return array
+    # A copy, so that students may shuffle or edit the arrays in place (bytes are read-only).
+    return np.frombuffer(content, dtype=np.uint8, offset=header_len).reshape(shape).copy()
 
 
 def check_labels(labels: np.ndarray, num_classes: int, path: Path | str, fix: str) -> np.ndarray:

@@ -18,6 +18,7 @@ def test_mnist_test_set_from_data_dir(shared_mnist, isolated):
     assert data.y_test.shape == (10000,) and data.y_test.dtype == np.int64
     assert np.bincount(data.y_test).tolist() == MNIST_TEST_HISTOGRAM
     assert data.x_train is None and data.y_train is None and data.splits == ("test",)
+    assert data.x_test.flags.writeable  # np.random.shuffle(data.x_test) must work
     assert data.class_names == tuple("0123456789")
     # Pixel statistics of the real digits (mean intensity 33.79 / 255, most pixels black).
     assert abs(data.x_test.mean() - 33.79) < 0.1
