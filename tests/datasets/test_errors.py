@@ -7,6 +7,7 @@ import hashlib
 import os
 import re
 import shutil
+import socket
 import urllib.request
 
 import numpy as np
@@ -68,11 +69,14 @@ def _keras_cache_has_cifar10() -> bool:
                ("cifar-10-batches-py-target", "cifar-10-batches-py-target_archive"))
 
 
+@pytest.mark.timeout(60)
 def test_failed_download_gives_the_clear_message_not_a_traceback(isolated, monkeypatch):
     """keras.datasets really tries; a proxy that refuses connections stands in for no network."""
     if _keras_cache_has_cifar10():
         pytest.skip("Keras' own cache already holds CIFAR-10, so load_data() would not download")
-    refuse = "http://127.0.0.1:9"  # nothing listens on the discard port: connection refused
+    with socket.socket() as probe:  # a port that was free a moment ago: connection refused
+        probe.bind(("127.0.0.1", 0))
+        refuse = f"http://127.0.0.1:{probe.getsockname()[1]}"
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": refuse, "https": refuse}))
     monkeypatch.setattr(urllib.request, "_opener", opener)
     with pytest.raises(DatasetNotFoundError) as info:
@@ -89,6 +93,7 @@ def test_failed_download_gives_the_clear_message_not_a_traceback(isolated, monke
         + re.escape(CIFAR10_EXPECTED + CIFAR10_FIX)
     )
     assert re.fullmatch(pattern, str(info.value)), str(info.value)
+    assert "Connection refused" in str(info.value)  # the refusing proxy, not the real network
 
 
 def test_truncated_uncompressed_idx(isolated, tmp_path, shared_mnist):
