@@ -16,6 +16,15 @@ from cnnlabs.datasets.sources import SearchResult, keras_cache_dir, search
 BACKENDS = ("keras", "tfds")
 
 
+def _keras_own_cache() -> str:
+    """Where Keras itself downloads to; it reads $KERAS_HOME once, when it is imported."""
+    try:
+        from keras.src.backend.config import keras_home
+    except ImportError:  # pragma: no cover - a Keras without this private helper
+        return str(keras_cache_dir())
+    return os.path.join(keras_home(), "datasets")
+
+
 def _download(spec: DatasetSpec, backend: str) -> tuple[dict, str]:
     """Downloads through keras.datasets or tensorflow_datasets; returns (arrays, source)."""
     if backend == "keras":
@@ -24,7 +33,7 @@ def _download(spec: DatasetSpec, backend: str) -> tuple[dict, str]:
         module = getattr(keras.datasets, spec.name)
         (x_train, y_train), (x_test, y_test) = module.load_data()
         source = (f"downloaded by keras.datasets.{spec.name}.load_data() into the Keras cache "
-                  f"{keras_cache_dir()}")
+                  f"{_keras_own_cache()}")
     else:
         import tensorflow_datasets as tfds
 

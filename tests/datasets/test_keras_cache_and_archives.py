@@ -171,3 +171,33 @@ def test_data_dir_may_be_the_batches_folder_itself(isolated, tmp_path):
     data = load("cifar10", data_dir=folder, download=False, verify=False)
     assert_same(data, expected)
     assert data.source == f"CIFAR-10 batches in {folder} (via the data_dir argument; checksums not verified)"
+
+
+def test_download_path_converts_what_keras_datasets_returns(isolated, tmp_path, monkeypatch):
+    """The download branch, through the real keras.datasets.fashion_mnist.load_data().
+
+    With its files already in Keras' own cache, load_data() reads them without the network
+    (Fashion-MNIST has no hash to re-check). Keras reads $KERAS_HOME once at import, so its
+    cache folder is pointed at tmp by setting the value it read; our lookup's $KERAS_HOME
+    (the `isolated` fixture) stays empty, and Debian's copy is taken out of the catalog,
+    so that nothing local is found and load() takes the download branch.
+    """
+    import dataclasses
+
+    keras_config = pytest.importorskip("keras.src.backend.config")
+    from cnnlabs.datasets import catalog
+
+    spec = catalog.DATASETS["fashion_mnist"]
+    monkeypatch.setitem(catalog.DATASETS, "fashion_mnist", dataclasses.replace(spec, system_dirs=()))
+    keras_home = tmp_path / "keras_own"
+    (xtr, ytr), (xte, yte) = digits(6, 4), digits(4, 5)
+    write_idx(keras_home / "datasets" / "fashion-mnist", "train", xtr, ytr)
+    write_idx(keras_home / "datasets" / "fashion-mnist", "test", xte, yte)
+    monkeypatch.setattr(keras_config, "_KERAS_DIR", str(keras_home))
+    data = load("fashion_mnist")
+    assert_same(data, {"train": (xtr[..., None], ytr), "test": (xte[..., None], yte)})
+    assert data.x_train.shape == (6, 28, 28, 1) and data.class_names[9] == "Ankle boot"
+    assert data.source == (
+        "downloaded by keras.datasets.fashion_mnist.load_data() into the Keras cache "
+        f"{keras_home / 'datasets'}"
+    )
