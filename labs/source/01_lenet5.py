@@ -113,7 +113,7 @@ check("conv2d_by_hand", conv2d_by_hand)
 # first layer will *learn* six kernels like these.
 
 # %%
-mnist = datasets.load(DATASET)
+mnist = datasets.load(DATASET, download=not PROFILE.is_smoke)
 digit = mnist.x_test[:1].astype("float32") / 255.0  # (1, 28, 28, 1)
 sobel = np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]], dtype="float32")
 edge_kernels = np.stack([sobel, sobel.T], axis=-1)[:, :, None, :]  # (3, 3, 1, 2)
@@ -405,8 +405,9 @@ best = max(m.mean("test_accuracy") for m in ablation.values())
 assert best > 0.5, f"No variant learned (best mean test accuracy {best:.2%}, chance is 10%)."
 
 # %%
-plotting.plot_history(ablation, "val_accuracy", validation=False,
-                      title="LeNet-5 variants: test accuracy per epoch (mean +/- 1 std over seeds)")
+plotting.plot_history(ablation, "accuracy",
+                      title="LeNet-5 variants: accuracy per epoch, training (solid) and test "
+                      "(dashed), mean +/- 1 std over seeds")
 
 # %% [markdown]
 # ## 8. Reflection

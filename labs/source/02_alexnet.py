@@ -30,7 +30,7 @@ from cnnlabs import datasets, plotting
 from cnnlabs.analysis import layer_table
 from cnnlabs.checks import checker, or_reference
 from cnnlabs.env import device_report, seed_everything
-from cnnlabs.layers import LocalResponseNormalization
+from cnnlabs.layers.lrn import LocalResponseNormalization
 from cnnlabs.models import build_model
 from cnnlabs.profiles import get_profile
 from cnnlabs.training import train, train_seeds
@@ -45,12 +45,12 @@ check = checker("02_alexnet")
 # Fashion-MNIST instead, padded from 28x28 to 32x32, with small subsets.
 PROFILE = get_profile()
 DATASET = PROFILE.pick(smoke="fashion_mnist", full="cifar10")
-TRAIN_EXAMPLES = PROFILE.pick(smoke=6_000, full=None)  # None: the whole training split
-TEST_EXAMPLES = PROFILE.pick(smoke=2_000, full=None)
+TRAIN_EXAMPLES = PROFILE.pick(smoke=2_000, full=None)  # None: the whole training split
+TEST_EXAMPLES = PROFILE.pick(smoke=1_000, full=None)
 EPOCHS = PROFILE.pick(smoke=2, full=30)
-BATCH_SIZE = 128
-SPEED_EXAMPLES = PROFILE.pick(smoke=2_000, full=10_000)  # ReLU vs tanh, per epoch
-SPEED_EPOCHS = PROFILE.pick(smoke=6, full=30)
+BATCH_SIZE = PROFILE.pick(smoke=64, full=128)
+SPEED_EXAMPLES = PROFILE.pick(smoke=1_500, full=10_000)  # ReLU vs tanh, per epoch
+SPEED_EPOCHS = PROFILE.pick(smoke=8, full=30)
 POOL_EPOCHS = PROFILE.pick(smoke=2, full=20)
 SEEDS = PROFILE.pick(smoke=(0,), full=(0, 1, 2))
 
@@ -223,18 +223,23 @@ fig
 #
 # We repeat the experiment on this lab's dataset with a small four-layer network
 # (two convolutions, two dense layers) and plain SGD with momentum 0.9, as in the
-# paper, and count the epochs each needs to reach a target training error.
+# paper, and count the epochs each needs to reach a target training error. One
+# difference matters: the paper initialized weights from a Gaussian with standard
+# deviation 0.01 and tuned the learning rate of each network separately; Keras
+# initializes with Glorot's scheme (scaled to each layer's fan-in and fan-out, which
+# keeps tanh units out of saturation at the start) and we use one learning rate for
+# both. Predict before you run: will ReLU still win, and by how much?
 
 # %%
 def small_convnet(activation="relu", pool_size=3, input_shape=(32, 32, 1), num_classes=10):
     """Two conv + two dense layers: the paper's Figure 1 network, scaled down."""
     inputs = keras.Input(shape=input_shape)
-    x = layers.Conv2D(32, 5, padding="same", activation=activation, name="conv1")(inputs)
+    x = layers.Conv2D(16, 5, padding="same", activation=activation, name="conv1")(inputs)
     x = layers.MaxPooling2D(pool_size, strides=2, name="pool1")(x)
-    x = layers.Conv2D(64, 5, padding="same", activation=activation, name="conv2")(x)
+    x = layers.Conv2D(32, 5, padding="same", activation=activation, name="conv2")(x)
     x = layers.MaxPooling2D(pool_size, strides=2, name="pool2")(x)
     x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(128, activation=activation, name="fc3")(x)
+    x = layers.Dense(64, activation=activation, name="fc3")(x)
     outputs = layers.Dense(num_classes, activation="softmax", name="fc4")(x)
     return keras.Model(inputs, outputs, name=f"convnet_{activation}_pool{pool_size}")
 
@@ -268,7 +273,7 @@ for activation in ("relu", "tanh"):
         small_convnet(activation, input_shape=INPUT_SHAPE),
         (x_train[:SPEED_EXAMPLES], y_train[:SPEED_EXAMPLES]),
         epochs=SPEED_EPOCHS, batch_size=BATCH_SIZE, verbose=0,
-        optimizer=keras.optimizers.SGD(learning_rate=0.01, momentum=0.9),
+        optimizer=keras.optimizers.SGD(learning_rate=0.05, momentum=0.9),
     )
 
 
@@ -288,14 +293,15 @@ for activation, result in speed.items():
           f"{final:.1%}; budget {result.budget()}")
 relu_at, tanh_at = (epochs_to_error(speed[a], TARGET_ERROR) for a in ("relu", "tanh"))
 if relu_at and tanh_at:
-    print(f"ReLU reached the target {tanh_at / relu_at:.1f}x faster (in epochs).")
-elif relu_at:
-    print(f"ReLU reached the target; tanh did not within {SPEED_EPOCHS} epochs "
-          f"(a speed-up of more than {SPEED_EPOCHS / relu_at:.1f}x).")
+    print(f"Epochs to {TARGET_ERROR:.0%} training error: tanh / ReLU = {tanh_at / relu_at:.2f} "
+          "(the paper: about 6).")
+else:
+    print("At least one network did not reach the target within the budget: compare the curves.")
 print(f"Experiment time {time.perf_counter() - start:.0f} s.")
-assert relu_at is not None, (
-    f"The ReLU network did not reach {TARGET_ERROR:.0%} training error in {SPEED_EPOCHS} epochs "
-    "of SGD; expected it to (chance is 90% error)."
+best_error = min(1 - max(result.history["accuracy"]) for result in speed.values())
+assert best_error < 0.5, (
+    f"Neither network got below 50% training error in {SPEED_EPOCHS} epochs (chance is 90%): "
+    "the experiment did not learn; check the data and the learning rate."
 )
 
 # %%
@@ -433,7 +439,7 @@ result = train(small, (x_train, y_train), validation_data=(x_test, y_test),
                test_data=(x_test, y_test), epochs=EPOCHS, batch_size=BATCH_SIZE, verbose=2)
 print(f"alexnet_small on {data.name}: test accuracy {result.test_accuracy:.2%} "
       f"after {result.budget()}")
-target = PROFILE.pick(smoke=0.5, full=0.75)
+target = PROFILE.pick(smoke=0.3, full=0.75)
 assert result.test_accuracy > target, (
     f"alexnet_small reached {result.test_accuracy:.2%} test accuracy, expected > {target:.0%} "
     f"(chance is 10%) with this budget: {result.budget()}."
@@ -450,8 +456,9 @@ plotting.confusion_matrix(y_test, predictions, class_names=data.class_names,
 #
 # 1. fc6 alone has about 38 million parameters. What would you change to shrink it by
 #    a factor of 10 or more, and what would you expect to lose?
-# 2. Your ReLU/tanh ratio differs from the paper's 6x. Name two differences between
-#    your experiment and the paper's that could explain it.
+# 2. Your tanh/ReLU ratio is probably far from the paper's 6x (it may even be below 1).
+#    Name three differences between your experiment and the paper's that could explain
+#    it. Does your result refute the paper?
 # 3. Why does inverted dropout make deployment simpler than the paper's "multiply by
 #    0.5 at test time"?
 
@@ -464,10 +471,15 @@ plotting.confusion_matrix(y_test, predictions, class_names=data.class_names,
 #    1x1 convolution that reduces the channels first also work. One loses some
 #    spatial information (global pooling forgets where features were) and capacity,
 #    which on ImageNet-scale data costs little if the convolutions are deep enough.
-# 2. Dataset (Fashion-MNIST or CIFAR-10 subsets vs full CIFAR-10), the network's size
-#    and initialization, the learning rate (tuned separately for each in the paper),
-#    the target error (25% is easy on Fashion-MNIST), counting in epochs of a small
-#    subset rather than iterations, and a single seed.
+# 2. Initialization (Glorot scaling keeps tanh units in their linear range early on;
+#    the paper's N(0, 0.01) weights do not adapt to the layer size), the learning rate
+#    (tuned separately for each network in the paper, one shared rate here), the
+#    dataset and target (25% error is easy on Fashion-MNIST), the network's size and
+#    depth (saturation compounds with depth), counting epochs of a small subset, and a
+#    single seed. It does not refute the paper: it shows that "ReLU trains 6x faster" is
+#    a statement about a setup, and that careful initialization (Glorot 2010, He 2015)
+#    and later batch normalization removed much of tanh's handicap. ReLU's lasting
+#    advantages are cheap computation and no saturation in deep networks.
 # 3. With inverted dropout the trained weights are used as they are; the serving code
 #    does not need to know that dropout (or which rate) was used in training. With the
 #    paper's scheme every deployment must scale the right layers by the right factor.

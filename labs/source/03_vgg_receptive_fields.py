@@ -103,9 +103,9 @@ chain = [(3, 1) if row.type == "Conv2D" else (2, 2) for row in spatial]
 rf_fn = or_reference(receptive_fields,
                      lambda: lambda layers: [rf.size for rf in arithmetic.receptive_field(layers)],
                      "your receptive_fields")
-print(f"{'layer':<14}{'output':<20}{'RF (yours)':>11}{'RF (library)':>14}{'jump':>6}")
+print(f"{'layer':<14}{'output':<23}{'RF (yours)':>11}{'RF (library)':>14}{'jump':>6}")
 for row, yours in zip(spatial, rf_fn(chain)):
-    print(f"{row.name:<14}{str(row.output_shape):<20}{yours:>11}{str(row.rf):>14}{str(row.jump):>6}")
+    print(f"{row.name:<14}{str(row.output_shape):<23}{yours:>11}{str(row.rf):>14}{str(row.jump):>6}")
 
 # %% [markdown]
 # A unit of `block5_conv3` sees 196x196 pixels of a 224x224 image: almost all of it.
