@@ -10,7 +10,7 @@ import numpy as np
 from cnnlabs.datasets.errors import SplitUnavailableError
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class DatasetArrays:
     """The train and test splits of one dataset, as returned by `load`.
 
@@ -29,6 +29,8 @@ class DatasetArrays:
         source: str, which files (or which download) the arrays came from, and which
             split is missing and why.
         files: split -> the files it was read from.
+        missing_reason: str, where a missing split was looked for (used in the
+            `SplitUnavailableError` message); empty when both splits are present.
     """
 
     name: str
