@@ -188,7 +188,7 @@ def test_modified_official_file_fails_its_checksum_unless_verify_is_off(isolated
     folder.mkdir()
     content = bytearray(gzip.decompress((shared_mnist / "t10k-images-idx3-ubyte.gz").read_bytes()))
     content[16 + 14 * 28 + 14] ^= 0xFF  # one pixel of the first digit
-    (folder / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(bytes(content)))
+    (folder / "t10k-images-idx3-ubyte.gz").write_bytes(gzip.compress(bytes(content), 1))
     shutil.copy(shared_mnist / "t10k-labels-idx1-ubyte.gz", folder)
     with pytest.raises(DatasetCorruptError) as info:
         load("mnist", data_dir=folder, download=False)
