@@ -1,0 +1,370 @@
+"""Questions of lab 05 (ResNet): the identity and the projection residual block, and
+the parameter cost of the shortcut options A, B and C.
+
+The block checks rebuild the student's block (config + weights, safe mode), give it
+random weights and batch-normalization statistics, and compare its inference-mode
+output with a reference forward pass computed from those same weights. The roles of
+the layers (first or second convolution, which BN follows which convolution) are
+found by trying every assignment, so any layer order and any naming pass as long as
+the computation is the paper's. `labs/hidden/05_resnet.py` adds randomized shapes.
+
+Reference: He, Zhang, Ren & Sun, "Deep Residual Learning for Image Recognition",
+CVPR 2016 (Figure 2, Section 3.3, Section 4.2).
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from cnnlabs.checks.spec import Case, Question
+
+BN_NUMBERS = 4  # gamma, beta, moving mean, moving variance: what count_params() counts
+
+
+# ---------------------------------------------------------------- reference blocks
+
+
+def reference_identity_block_model(input_shape, filters):
+    """conv3x3-BN-ReLU-conv3x3-BN, + x, ReLU (He et al. 2016, Figure 2) as a model."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(input_shape)
+    y = layers.Conv2D(filters, 3, padding="same", use_bias=False)(inputs)
+    y = layers.ReLU()(layers.BatchNormalization()(y))
+    y = layers.BatchNormalization()(layers.Conv2D(filters, 3, padding="same", use_bias=False)(y))
+    return keras.Model(inputs, layers.ReLU()(layers.Add()([y, inputs])), name="identity_block")
+
+
+def reference_projection_block_model(input_shape, filters, strides=2):
+    """The block with a 1x1 projection shortcut (option B) as a model."""
+    import keras
+    from keras import layers
+
+    inputs = keras.Input(input_shape)
+    y = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False)(inputs)
+    y = layers.ReLU()(layers.BatchNormalization()(y))
+    y = layers.BatchNormalization()(layers.Conv2D(filters, 3, padding="same", use_bias=False)(y))
+    shortcut = layers.Conv2D(filters, 1, strides=strides, use_bias=False)(inputs)
+    shortcut = layers.BatchNormalization()(shortcut)
+    return keras.Model(inputs, layers.ReLU()(layers.Add()([y, shortcut])), name="projection_block")
+
+
+def identity_params(input_shape, filters):
+    return 2 * 9 * filters * filters + 2 * BN_NUMBERS * filters
+
+
+def projection_params(input_shape, filters, strides=2):
+    c = input_shape[-1]
+    return 9 * c * filters + 9 * filters * filters + c * filters + 3 * BN_NUMBERS * filters
+
+
+# ---------------------------------------------------------------- numeric reference
+
+
+def _conv(x, layer):
+    import tensorflow as tf
+
+    stride = int(layer.strides[0])
+    y = tf.nn.conv2d(x, layer.kernel.numpy(), stride, layer.padding.upper()).numpy()
+    return y + layer.bias.numpy() if layer.use_bias else y
+
+
+def _bn(x, layer):
+    gamma, beta, mean, var = (w.numpy() for w in (layer.gamma, layer.beta, layer.moving_mean,
+                                                  layer.moving_variance))
+    return gamma * (x - mean) / np.sqrt(var + layer.epsilon) + beta
+
+
+def _randomize(model, rng):
+    import keras
+
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            n = layer.gamma.shape[0]
+            layer.set_weights([rng.uniform(0.5, 1.5, n), rng.normal(scale=0.3, size=n),
+                               rng.normal(scale=0.3, size=n), rng.uniform(0.5, 2.0, n)])
+        elif layer.get_weights():
+            layer.set_weights([rng.normal(scale=0.2, size=w.shape).astype(w.dtype)
+                               for w in layer.get_weights()])
+
+
+def _of_type(model, name):
+    import keras
+
+    return [layer for layer in model.layers if isinstance(layer, getattr(keras.layers, name))]
+
+
+def _describe(model) -> str:
+    import keras
+
+    parts = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.InputLayer):
+            continue
+        text = type(layer).__name__
+        if isinstance(layer, keras.layers.Conv2D):
+            text += f"({layer.filters}, {layer.kernel_size[0]}x{layer.kernel_size[1]}, stride {layer.strides[0]})"
+        parts.append(text)
+    return ", ".join(parts)
+
+
+def _shape_and_params(expected, model, out_shape, params, block):
+    input_shape = tuple(expected["input_shape"])
+    if tuple(model.input_shape[1:]) != input_shape:
+        return (f"The model's input shape is {tuple(model.input_shape[1:])}, expected {input_shape}. "
+                "Build your block on the tensor x you were given.")
+    if tuple(model.output_shape[1:]) != out_shape:
+        return (f"The block's output shape is {tuple(model.output_shape[1:])}, expected {out_shape}. "
+                "Use padding='same'; only the first 3x3 convolution and the shortcut use the stride.")
+    if not _of_type(model, "Add"):
+        return ("The block has no Add layer: the shortcut must be added to the residual branch, "
+                "layers.Add()([y, shortcut]) (concatenating would double the channels).")
+    got = model.count_params()
+    if got != params:
+        biased = [c.name for c in _of_type(model, "Conv2D") if c.use_bias]
+        if biased:
+            return (f"The block has {got:,} parameters, expected {params:,}: the convolutions "
+                    f"{', '.join(biased)} have biases. A convolution followed by batch "
+                    "normalization needs none (BN's beta does that job): use_bias=False.")
+        return (f"The block has {got:,} parameters, expected {params:,} ({block}). "
+                f"Yours: {_describe(model)}.")
+    return None
+
+
+def _matches(model, x, candidates):
+    received = np.asarray(model(x, training=False))
+    for forward in candidates:
+        want = forward(x)
+        if want.shape == received.shape and np.allclose(received, want, rtol=1e-4, atol=1e-4):
+            return True
+    return False
+
+
+def check_identity_block(expected, model):
+    """Checks a rebuilt identity block; None when right."""
+    input_shape = tuple(expected["input_shape"])
+    problem = _shape_and_params(expected, model, input_shape, expected["params"],
+                                "two 3x3 convolutions without bias, each followed by BN")
+    if problem:
+        return problem
+    convs, bns = _of_type(model, "Conv2D"), _of_type(model, "BatchNormalization")
+    if len(convs) != 2 or len(bns) != 2:
+        return (f"Expected two Conv2D and two BatchNormalization layers; found {_describe(model)}.")
+    rng = np.random.default_rng(0)
+    _randomize(model, rng)
+    x = rng.normal(size=(2, *input_shape)).astype("float32")
+
+    def forward(c1, c2, b1, b2, final_relu=True, add=True):
+        def run(x):
+            y = np.maximum(_bn(_conv(x, c1), b1), 0)
+            y = _bn(_conv(y, c2), b2)
+            y = y + x if add else y
+            return np.maximum(y, 0) if final_relu else y
+        return run
+
+    orders = [(c1, c2, b1, b2) for c1, c2 in itertools.permutations(convs)
+              for b1, b2 in itertools.permutations(bns)]
+    if _matches(model, x, [forward(*o) for o in orders]):
+        return None
+    if _matches(model, x, [forward(*o, final_relu=False) for o in orders]):
+        return "Almost: apply ReLU after the addition too (the paper's F(x) + x, then ReLU)."
+    return ("The output differs from conv-BN-ReLU-conv-BN, + x, ReLU computed with the same "
+            f"weights. Check the order of the layers and that you add the block's input x. "
+            f"Yours: {_describe(model)}.")
+
+
+def check_projection_block(expected, model):
+    """Checks a rebuilt projection block; None when right."""
+    input_shape, filters, strides = (tuple(expected["input_shape"]), expected["filters"],
+                                     expected["strides"])
+    h, w = (-(-input_shape[0] // strides), -(-input_shape[1] // strides))
+    problem = _shape_and_params(expected, model, (h, w, filters), expected["params"],
+                                "two 3x3 convolutions and a 1x1 projection, no biases, each with BN")
+    if problem:
+        return problem
+    convs, bns = _of_type(model, "Conv2D"), _of_type(model, "BatchNormalization")
+    ones = [c for c in convs if tuple(c.kernel_size) == (1, 1)]
+    threes = [c for c in convs if tuple(c.kernel_size) == (3, 3)]
+    if len(ones) != 1 or len(threes) != 2 or len(bns) != 3:
+        return ("Expected two 3x3 Conv2D, one 1x1 Conv2D (the projection) and three "
+                f"BatchNormalization layers; found {_describe(model)}.")
+    if tuple(ones[0].strides) != (strides, strides):
+        return (f"The 1x1 projection must use strides={strides} so that the shortcut has the "
+                "same height and width as the residual branch.")
+    rng = np.random.default_rng(0)
+    _randomize(model, rng)
+    x = rng.normal(size=(2, *input_shape)).astype("float32")
+
+    def forward(c1, c2, b1, b2, b3, final_relu=True):
+        def run(x):
+            y = np.maximum(_bn(_conv(x, c1), b1), 0)
+            y = _bn(_conv(y, c2), b2) + _bn(_conv(x, ones[0]), b3)
+            return np.maximum(y, 0) if final_relu else y
+        return run
+
+    orders = [(c1, c2, *b) for c1, c2 in itertools.permutations(threes)
+              for b in itertools.permutations(bns)]
+    if _matches(model, x, [forward(*o) for o in orders]):
+        return None
+    if _matches(model, x, [forward(*o, final_relu=False) for o in orders]):
+        return "Almost: apply ReLU after the addition too."
+    return ("The output differs from the reference block computed with the same weights: "
+            "conv3x3(stride)-BN-ReLU-conv3x3-BN on x, plus conv1x1(stride)-BN on x, then ReLU. "
+            f"Yours: {_describe(model)}.")
+
+
+# ---------------------------------------------------------------- cases
+
+
+def identity_case(name, input_shape, hint=""):
+    return Case(
+        name=name,
+        inputs=lambda rng: {"input_shape": input_shape, "filters": input_shape[-1]},
+        expected=lambda input_shape, filters: {"input_shape": input_shape, "filters": filters,
+                                               "params": identity_params(input_shape, filters)},
+        check=check_identity_block,
+        hint=hint,
+    )
+
+
+def projection_case(name, input_shape, filters, strides=2, hint=""):
+    return Case(
+        name=name,
+        inputs=lambda rng: {"input_shape": input_shape, "filters": filters, "strides": strides},
+        expected=lambda input_shape, filters, strides: {
+            "input_shape": input_shape, "filters": filters, "strides": strides,
+            "params": projection_params(input_shape, filters, strides)},
+        check=check_projection_block,
+        hint=hint,
+    )
+
+
+def random_identity_case(name):
+    def inputs(rng):
+        size, channels = int(rng.integers(3, 10)), int(rng.integers(1, 9))
+        return {"input_shape": (size, size + int(rng.integers(0, 3)), channels), "filters": channels}
+
+    return Case(name=name, inputs=inputs,
+                expected=lambda input_shape, filters: {"input_shape": input_shape, "filters": filters,
+                                                       "params": identity_params(input_shape, filters)},
+                check=check_identity_block)
+
+
+def random_projection_case(name):
+    def inputs(rng):
+        size = int(rng.integers(4, 11))
+        channels = int(rng.integers(1, 9))
+        filters = channels + int(rng.integers(1, 9))
+        return {"input_shape": (size, size, channels), "filters": filters,
+                "strides": int(rng.integers(1, 3))}
+
+    return Case(name=name, inputs=inputs,
+                expected=lambda input_shape, filters, strides: {
+                    "input_shape": input_shape, "filters": filters, "strides": strides,
+                    "params": projection_params(input_shape, filters, strides)},
+                check=check_projection_block)
+
+
+# ResNet-20 for CIFAR-10 (Section 4.2): stages of 16, 32, 64 channels, 3 blocks each.
+STAGES = ((16, 3), (32, 3), (64, 3))
+
+
+def projection_cost(c_in, c_out):
+    """A 1x1 projection without bias plus its BN, as count_params() counts them."""
+    return c_in * c_out + BN_NUMBERS * c_out
+
+
+def shortcut_extra_params(option, stages=STAGES, stem=16):
+    """Parameters that option B or C adds to option A (parameter-free shortcuts)."""
+    extra, c_in = 0, stem
+    for filters, blocks in stages:
+        for _ in range(blocks):
+            if option == "C" or (option == "B" and c_in != filters):
+                extra += projection_cost(c_in, filters)
+            c_in = filters
+    return extra
+
+
+def _value_check(mistakes):
+    def check(expected, received):
+        if isinstance(received, bool) or not isinstance(received, (int, float, np.integer)):
+            return f"Expected an integer, got {type(received).__name__} {received!r}."
+        if received == expected:
+            return None
+        for wrong, message in mistakes:
+            if received == wrong:
+                return f"You wrote {received:,}: {message}"
+        return f"You wrote {received:,}; that is not the count. List the projections stage by stage."
+
+    return check
+
+
+QUESTIONS = (
+    Question(
+        id="identity_block",
+        points=3,
+        answer="identity_block_model",
+        kind="model",
+        title="The residual block with an identity shortcut",
+        public=(
+            identity_case("8x8x16 input", (8, 8, 16),
+                          hint="y = Conv-BN-ReLU-Conv-BN(x); return ReLU(y + x) with "
+                          "layers.Add()([y, x]); convolutions 3x3, padding='same', use_bias=False."),
+            identity_case("5x7x4 input", (5, 7, 4),
+                          hint="Use the filters argument, not a constant; the output keeps the input's "
+                          "shape."),
+        ),
+    ),
+    Question(
+        id="projection_block",
+        points=3,
+        answer="projection_block_model",
+        kind="model",
+        title="The residual block with a projection shortcut (option B)",
+        public=(
+            projection_case("8x8x16 -> 32 channels, stride 2", (8, 8, 16), 32,
+                            hint="The first 3x3 convolution and the 1x1 shortcut both use "
+                            "strides=strides; the shortcut is Conv2D(filters, 1) then BN."),
+            projection_case("7x7x3 -> 8 channels, stride 2 (odd size)", (7, 7, 3), 8,
+                            hint="With padding='same' a stride-2 3x3 convolution maps 7 pixels to 4, "
+                            "and so does the stride-2 1x1 shortcut."),
+        ),
+    ),
+    Question(
+        id="option_b_extra_params",
+        points=1,
+        answer="option_b_extra_params",
+        kind="value",
+        title="Extra parameters of option B over option A in ResNet-20",
+        public=(Case(
+            name="the count",
+            expected=lambda: shortcut_extra_params("B"),
+            check=_value_check((
+                (16 * 32 + 32 * 64, "those are the projections' weights; add their BN layers "
+                                    "(4 numbers per channel)."),
+                (projection_cost(16, 32), "there are two stage transitions: 16 -> 32 and 32 -> 64."),
+            )),
+            hint="Option B projects only where the shape changes: at the first block of stages 2 "
+            "and 3. Each projection: C_in * C_out weights plus 4 * C_out for its BN."),),
+    ),
+    Question(
+        id="option_c_extra_params",
+        points=1,
+        answer="option_c_extra_params",
+        kind="value",
+        title="Extra parameters of option C over option A in ResNet-20",
+        public=(Case(
+            name="the count",
+            expected=lambda: shortcut_extra_params("C"),
+            check=_value_check((
+                (3 * 256 + 512 + 2 * 1024 + 2048 + 2 * 4096, "those are the projections' weights; "
+                                                             "add their BN layers (4 numbers per channel)."),
+                (shortcut_extra_params("B"), "that is option B; option C projects in all 9 blocks."),
+            )),
+            hint="All 9 shortcuts are projections: 3 in stage 1 (16 -> 16), the first of stage 2 "
+            "16 -> 32 then 2 x 32 -> 32, the first of stage 3 32 -> 64 then 2 x 64 -> 64."),),
+    ),
+)

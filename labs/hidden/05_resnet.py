@@ -1,0 +1,29 @@
+"""Hidden cases of lab 05 (ResNet): grading side only.
+
+Randomized input shapes and widths, stride 1 projections (a change of width only),
+rectangular and odd-sized inputs.
+"""
+
+from __future__ import annotations
+
+from cnnlabs.checks.lab05_resnet import (
+    identity_case,
+    projection_case,
+    random_identity_case,
+    random_projection_case,
+)
+
+HIDDEN = {
+    "identity_block": (
+        random_identity_case("random input shape"),
+        random_identity_case("another random input shape"),
+        identity_case("one channel", (6, 6, 1)),
+        identity_case("a 1x1 feature map", (1, 1, 8)),
+    ),
+    "projection_block": (
+        random_projection_case("random shape, width and stride"),
+        random_projection_case("another random shape, width and stride"),
+        projection_case("stride 1: a change of width only", (6, 6, 4), 12, strides=1),
+        projection_case("rectangular 9x6x5 -> 10, stride 2", (9, 6, 5), 10),
+    ),
+}
