@@ -91,6 +91,9 @@ def build_parser() -> argparse.ArgumentParser:
     assign.add_argument("labs", nargs="*", help="lab names or numbers (default: all)")
     assign.add_argument("--check", action="store_true", help="exit 1 if a generated notebook is stale")
     assign.add_argument("--root", default=None, help="repository root (default: auto-detect)")
+    assign.add_argument("--execute", action="store_true",
+                        help="run each solution notebook (smoke profile) and store the outputs "
+                        "of its NBVAL_CHECK_OUTPUT cells")
 
     grade = sub.add_parser("grade", help="grade submissions of a lab safely")
     grade.add_argument("lab", help="lab notebook stem (01_lenet5) or its number (1)")
