@@ -26,30 +26,43 @@ BN_NUMBERS = 4  # gamma, beta, moving mean, moving variance: what count_params()
 # ---------------------------------------------------------------- reference blocks
 
 
-def reference_identity_block_model(input_shape, filters):
-    """conv3x3-BN-ReLU-conv3x3-BN, + x, ReLU (He et al. 2016, Figure 2) as a model."""
-    import keras
+def reference_identity_block(x, filters):
+    """conv3x3-BN-ReLU-conv3x3-BN, + x, ReLU (He et al. 2016, Figure 2) on a Keras tensor."""
     from keras import layers
 
-    inputs = keras.Input(input_shape)
-    y = layers.Conv2D(filters, 3, padding="same", use_bias=False)(inputs)
+    y = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
     y = layers.ReLU()(layers.BatchNormalization()(y))
     y = layers.BatchNormalization()(layers.Conv2D(filters, 3, padding="same", use_bias=False)(y))
-    return keras.Model(inputs, layers.ReLU()(layers.Add()([y, inputs])), name="identity_block")
+    return layers.ReLU()(layers.Add()([y, x]))
+
+
+def reference_projection_block(x, filters, strides=2):
+    """The block with a 1x1 projection shortcut (option B) on a Keras tensor."""
+    from keras import layers
+
+    y = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False)(x)
+    y = layers.ReLU()(layers.BatchNormalization()(y))
+    y = layers.BatchNormalization()(layers.Conv2D(filters, 3, padding="same", use_bias=False)(y))
+    shortcut = layers.Conv2D(filters, 1, strides=strides, padding="same", use_bias=False)(x)
+    shortcut = layers.BatchNormalization()(shortcut)
+    return layers.ReLU()(layers.Add()([y, shortcut]))
+
+
+def reference_identity_block_model(input_shape, filters):
+    """The identity block wrapped in a model."""
+    import keras
+
+    inputs = keras.Input(input_shape)
+    return keras.Model(inputs, reference_identity_block(inputs, filters), name="identity_block")
 
 
 def reference_projection_block_model(input_shape, filters, strides=2):
-    """The block with a 1x1 projection shortcut (option B) as a model."""
+    """The projection block wrapped in a model."""
     import keras
-    from keras import layers
 
     inputs = keras.Input(input_shape)
-    y = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False)(inputs)
-    y = layers.ReLU()(layers.BatchNormalization()(y))
-    y = layers.BatchNormalization()(layers.Conv2D(filters, 3, padding="same", use_bias=False)(y))
-    shortcut = layers.Conv2D(filters, 1, strides=strides, use_bias=False)(inputs)
-    shortcut = layers.BatchNormalization()(shortcut)
-    return keras.Model(inputs, layers.ReLU()(layers.Add()([y, shortcut])), name="projection_block")
+    return keras.Model(inputs, reference_projection_block(inputs, filters, strides),
+                       name="projection_block")
 
 
 def identity_params(input_shape, filters):
