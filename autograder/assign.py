@@ -291,13 +291,18 @@ def strip_outputs(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
 def _keep_check_outputs(nb: nbformat.NotebookNode, executed: nbformat.NotebookNode) -> None:
     """Copies the outputs of NBVAL_CHECK_OUTPUT cells from `executed` (matched by source)."""
     outputs = {c.source: c.get("outputs", []) for c in _check_cells(executed)}
+    code_cells = [c for c in nb.cells if c.cell_type == "code"]
     for cell in _check_cells(nb):
+        # nbval refuses stored outputs without an execution count ("Unrun reference cell
+        # has outputs"); the cell's position among the code cells keeps it deterministic.
+        count = code_cells.index(cell) + 1
         kept = []
         for output in copy.deepcopy(outputs.get(cell.source, [])):
             if "execution_count" in output:
-                output["execution_count"] = None
+                output["execution_count"] = count
             kept.append(output)
         cell.outputs = kept
+        cell.execution_count = count if kept else None
 
 
 def _read_existing(path: Path) -> nbformat.NotebookNode | None:
@@ -386,7 +391,7 @@ def stale(lab: Lab) -> list[str]:
             if empty:
                 problems.append(
                     f"{rel} has {NBVAL_CHECK} cells without stored outputs ({', '.join(empty)}); "
-                    f"run `python -m autograder.assign {lab.name} --execute`"
+                    f"run `cnnlabs assign {lab.name} --execute`"
                 )
     return problems
 
