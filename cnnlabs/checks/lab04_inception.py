@@ -24,38 +24,54 @@ BRANCHES = ("1x1", "3x3", "5x5", "pool")
 # ---------------------------------------------------------------- reference modules
 
 
-def reference_naive_module(input_shape, filters_1x1, filters_3x3, filters_5x5):
-    """The naive module (Figure 2(a)) as a Keras model."""
-    import keras
+def reference_naive_block(x, filters_1x1, filters_3x3, filters_5x5):
+    """The naive module (Figure 2(a)) on a Keras tensor."""
     from keras import layers
 
-    inputs = keras.Input(input_shape)
     branches = [
-        layers.Conv2D(filters_1x1, 1, padding="same", activation="relu")(inputs),
-        layers.Conv2D(filters_3x3, 3, padding="same", activation="relu")(inputs),
-        layers.Conv2D(filters_5x5, 5, padding="same", activation="relu")(inputs),
-        layers.MaxPooling2D(3, strides=1, padding="same")(inputs),
+        layers.Conv2D(filters_1x1, 1, padding="same", activation="relu")(x),
+        layers.Conv2D(filters_3x3, 3, padding="same", activation="relu")(x),
+        layers.Conv2D(filters_5x5, 5, padding="same", activation="relu")(x),
+        layers.MaxPooling2D(3, strides=1, padding="same")(x),
     ]
-    return keras.Model(inputs, layers.Concatenate()(branches), name="naive_module")
+    return layers.Concatenate()(branches)
 
 
-def reference_bottleneck_module(input_shape, filters_1x1, reduce_3x3, filters_3x3, reduce_5x5,
-                                filters_5x5, pool_proj):
-    """The module with dimension reductions (Figure 2(b)) as a Keras model."""
-    import keras
+def reference_bottleneck_block(x, filters_1x1, reduce_3x3, filters_3x3, reduce_5x5, filters_5x5,
+                               pool_proj):
+    """The module with dimension reductions (Figure 2(b)) on a Keras tensor."""
     from keras import layers
 
     def conv(x, filters, size):
         return layers.Conv2D(filters, size, padding="same", activation="relu")(x)
 
-    inputs = keras.Input(input_shape)
     branches = [
-        conv(inputs, filters_1x1, 1),
-        conv(conv(inputs, reduce_3x3, 1), filters_3x3, 3),
-        conv(conv(inputs, reduce_5x5, 1), filters_5x5, 5),
-        conv(layers.MaxPooling2D(3, strides=1, padding="same")(inputs), pool_proj, 1),
+        conv(x, filters_1x1, 1),
+        conv(conv(x, reduce_3x3, 1), filters_3x3, 3),
+        conv(conv(x, reduce_5x5, 1), filters_5x5, 5),
+        conv(layers.MaxPooling2D(3, strides=1, padding="same")(x), pool_proj, 1),
     ]
-    return keras.Model(inputs, layers.Concatenate()(branches), name="bottleneck_module")
+    return layers.Concatenate()(branches)
+
+
+def reference_naive_module(input_shape, filters_1x1, filters_3x3, filters_5x5):
+    """The naive module wrapped in a model."""
+    import keras
+
+    inputs = keras.Input(input_shape)
+    outputs = reference_naive_block(inputs, filters_1x1, filters_3x3, filters_5x5)
+    return keras.Model(inputs, outputs, name="naive_module")
+
+
+def reference_bottleneck_module(input_shape, filters_1x1, reduce_3x3, filters_3x3, reduce_5x5,
+                                filters_5x5, pool_proj):
+    """The module with dimension reductions wrapped in a model."""
+    import keras
+
+    inputs = keras.Input(input_shape)
+    outputs = reference_bottleneck_block(inputs, filters_1x1, reduce_3x3, filters_3x3, reduce_5x5,
+                                         filters_5x5, pool_proj)
+    return keras.Model(inputs, outputs, name="bottleneck_module")
 
 
 def naive_params(input_shape, filters_1x1, filters_3x3, filters_5x5):
