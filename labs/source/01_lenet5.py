@@ -333,7 +333,9 @@ result = train(model, (x_train, y_train), validation_data=(x_test, y_test),
                test_data=(x_test, y_test), epochs=EPOCHS, batch_size=BATCH_SIZE, verbose=2)
 print(f"Test accuracy {result.test_accuracy:.2%} ({1 - result.test_accuracy:.2%} error) "
       f"after {result.budget()}")
-target = PROFILE.pick(smoke=0.80, full=0.99)
+# Smoke: 3 epochs on 8,000 images must be far above chance (10%). Full: about 99% is
+# expected (the paper: 99.05%); the assertion leaves room for an unlucky seed.
+target = PROFILE.pick(smoke=0.80, full=0.985)
 assert result.test_accuracy > target, (
     f"LeNet-5 reached only {result.test_accuracy:.2%} test accuracy (chance is 10%, expected "
     f"> {target:.0%} with this budget: {result.budget()}). Check build_lenet5: activations, "

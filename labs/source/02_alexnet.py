@@ -214,7 +214,7 @@ ax.legend()
 fig
 
 # %% [markdown]
-# ## 4. ReLU trains faster than tanh
+# ## 4. Does ReLU train faster than tanh?
 #
 # Figure 1 of the paper: a four-layer convolutional network with ReLUs reaches 25%
 # training error on CIFAR-10 six times faster than the same network with tanh
@@ -323,8 +323,10 @@ fig
 #
 # LeNet-5 pooled non-overlapping 2x2 windows with stride 2. AlexNet pools 3x3 windows
 # with stride 2, so neighbouring windows share a row or column; the paper reports
-# 0.4% lower top-1 error and "slightly more difficulty to overfit". Both give the same
-# output size here, so the comparison is fair in parameters and computation.
+# 0.4% lower top-1 error and "slightly more difficulty to overfit". On AlexNet's 55x55
+# maps both give the same output size (Exercise 4), so neither costs more parameters
+# downstream; on our 32x32 maps they give 15x15 and 16x16, close enough for the
+# comparison below (same network, only the pooling windows differ).
 #
 # **Exercise 4.** Compute the side of pool1's output for AlexNet's 55x55 conv1 maps,
 # with 3x3 windows (stride 2) and with 2x2 windows (stride 2).

@@ -28,7 +28,7 @@ from autograder.assign import (
     split_solution,
 )
 from cnnlabs import _meta
-from cnnlabs.checks.spec import load_hidden, load_questions
+from cnnlabs.checks.spec import case_seed, load_hidden, load_questions, make_inputs
 
 ROOT = Path(__file__).resolve().parents[2]
 LABS = available_labs(ROOT)
@@ -130,15 +130,16 @@ def test_student_functions_return_none(lab):
     """A function exercise, untouched, returns None: the check says 'not attempted'."""
     questions = [q for q in load_questions(lab) if q.kind in ("function", "model")]
     code = _code(_on_disk(lab, "student"))
+    namespace: dict = {}
     imports = "\n".join(re.findall(r"^(?:import|from) \S+.*$", code, re.M))
+    exec(imports, namespace)  # noqa: S102 - the lab's own imports (defaults may use them)
+    for definition in re.findall(r"^def \w+\(.*?(?=^\S)", code + "\nEND", re.M | re.S):
+        exec(definition, namespace)  # noqa: S102 - every function the notebook defines
     for question in questions:
-        match = re.search(rf"^def {question.answer}\(.*?(?=^\S)", code + "\nEND", re.M | re.S)
-        namespace: dict = {}
-        exec(imports, namespace)  # noqa: S102 - the lab's own imports (defaults may use them)
-        exec(match.group(0), namespace)  # noqa: S102 - our own generated notebook
         function = namespace[question.answer]
-        arity = function.__code__.co_argcount - len(function.__defaults__ or ())
-        assert function(*[None] * arity) is None
+        case = question.public[0]
+        inputs = make_inputs(case, case_seed(lab, question.id, case.name))
+        assert function(**inputs) is None, question.id
 
 
 @pytest.mark.parametrize("lab", LABS)
