@@ -1,8 +1,10 @@
 """Custom Keras layers of the labs, all registered for ``safe_mode`` loading.
 
 - :class:`PartialConv2D`: LeNet-5's C3 with the paper's connection table.
+- :class:`LocalResponseNormalization`: AlexNet's LRN (paper/TF and Caffe conventions).
 """
 
 from cnnlabs.layers.connection_table import PartialConv2D
+from cnnlabs.layers.lrn import LocalResponseNormalization
 
-__all__ = ["PartialConv2D"]
+__all__ = ["LocalResponseNormalization", "PartialConv2D"]

@@ -63,7 +63,7 @@ class PartialConv2D(keras.layers.Layer):
 
     >>> import numpy as np
     >>> layer = PartialConv2D(2, 3, connections=[[0], [0, 1]])
-    >>> layer(np.zeros((1, 5, 5, 2), "float32")).shape
+    >>> tuple(layer(np.zeros((1, 5, 5, 2), "float32")).shape)
     (1, 3, 3, 2)
     >>> layer.count_params()  # 3 connections x 3 x 3 weights + 2 biases
     29

@@ -4,15 +4,34 @@
 >>> build_model("lenet5").count_params()
 61706
 
-Every family module is imported here so that the registry is complete.
+Every family module is imported here so that the registry is complete. The
+builders are re-exported, except those named like their module
+(``cnnlabs.models.alexnet.alexnet``, ``cnnlabs.models.vgg.vgg``): re-exporting
+them would hide the module. Use ``build_model("alexnet")`` or import them from
+their module. See docs/models.md for the table of registered names.
 """
 
-from cnnlabs.models import lenet
+from cnnlabs.models import alexnet, lenet, vgg
+from cnnlabs.models.alexnet import alexnet_grouped, alexnet_small
 from cnnlabs.models.lenet import LENET5_C3_TABLE, lenet5, lenet5_paper_c3
 from cnnlabs.models.registry import build_model, get_builder, list_models, register
+from cnnlabs.models.vgg import (
+    VGG_CONFIGS,
+    vgg11,
+    vgg11_small,
+    vgg13,
+    vgg16,
+    vgg16_small,
+    vgg19,
+    vgg_small,
+)
 
 __all__ = [
     "LENET5_C3_TABLE",
+    "VGG_CONFIGS",
+    "alexnet",
+    "alexnet_grouped",
+    "alexnet_small",
     "build_model",
     "get_builder",
     "lenet",
@@ -20,4 +39,12 @@ __all__ = [
     "lenet5_paper_c3",
     "list_models",
     "register",
+    "vgg",
+    "vgg11",
+    "vgg11_small",
+    "vgg13",
+    "vgg16",
+    "vgg16_small",
+    "vgg19",
+    "vgg_small",
 ]
