@@ -1,0 +1,500 @@
+"""Grade submissions: run each in a sandbox, export answers, judge them on the trusted side.
+
+Public API (see docs/grading.md):
+
+- ``grade_submission(lab, notebook_path, out_dir, *, hidden_dir=None, timeout=None,
+  questions_path=None, limits=None) -> SubmissionResult``
+- ``grade_batch(lab, submissions, out_dir, *, workers=1, ...) -> BatchResult``
+  (in ``autograder.batch``)
+
+Every question of the lab appears in every result with a score and a reason.
+Nothing the kernel prints is parsed; nothing it writes is trusted: answers are
+read as plain data (``autograder.plainio``) and judged here with
+``cnnlabs.checks.judge``, the same function as the check cells.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import tempfile
+import time
+import traceback
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import nbformat
+
+from autograder import plainio
+from autograder.sandbox import Limits, Sandbox, detect
+from cnnlabs.checks.checker import (
+    ERROR,
+    FAILED,
+    NOT_ATTEMPTED,
+    PASSED,
+    CaseOutcome,
+    expected_value,
+    judge,
+    rebuild_model,
+)
+from cnnlabs.checks.plain import describe
+from cnnlabs.checks.spec import (
+    Question,
+    case_seed,
+    load_hidden,
+    load_questions,
+    make_inputs,
+    resolve_lab,
+)
+
+GRADER_VERSION = "1"
+MAX_NOTEBOOK_BYTES = 64 * 2**20
+EXPORT_TIMEOUT = 60.0
+MAX_MODEL_BYTES = 256 * 2**20
+TIMEOUT, OOM, DIED, TAMPERING, INVALID = "timeout", "oom", "kernel_died", "tampering", "invalid"
+
+
+class SubmissionError(ValueError):
+    """A submission that cannot be graded at all (not JSON, not a notebook, wrong lab)."""
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass
+class TestResult:
+    name: str
+    public: bool
+    status: str
+    score: float
+    max_score: float
+    message: str = ""  # shown to the student for public cases only
+    hint: str = ""
+
+
+@dataclass
+class QuestionResult:
+    id: str
+    title: str
+    max_score: float
+    score: float
+    status: str  # passed / partial / failed / not_attempted / error / timeout / oom / ...
+    reason: str
+    tests: list[TestResult] = field(default_factory=list)
+
+
+@dataclass
+class SubmissionResult:
+    submission: str
+    lab: str
+    score: float
+    max_score: float
+    questions: list[QuestionResult]
+    sandbox: str
+    key: str
+    seconds: float = 0.0
+    events: list[dict] = field(default_factory=list)
+    error: str = ""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> SubmissionResult:
+        questions = [
+            QuestionResult(**{**q, "tests": [TestResult(**t) for t in q["tests"]]})
+            for q in data["questions"]
+        ]
+        return cls(**{**data, "questions": questions})
+
+
+# ---------------------------------------------------------------- lab spec
+
+
+@dataclass
+class LabSpec:
+    lab: str
+    questions: tuple[Question, ...]
+    hidden: dict
+    digest: str
+    hidden_dir: Path | None = None
+
+    @property
+    def max_score(self) -> float:
+        return float(sum(q.points for q in self.questions))
+
+
+def default_hidden_dir() -> Path | None:
+    """``labs/hidden`` of the repository checkout (next to the package, or under cwd)."""
+    for root in (Path(__file__).resolve().parents[1], Path.cwd()):
+        if (root / "labs" / "hidden").is_dir():
+            return root / "labs" / "hidden"
+    return None
+
+
+def load_lab(lab: str, *, hidden_dir=None, questions_path=None) -> LabSpec:
+    """Questions + hidden cases of a lab, with a digest of their source files."""
+    if questions_path is not None:
+        stem = Path(str(lab)).stem
+        questions = load_questions(stem, path=questions_path)
+        sources = [Path(questions_path)]
+    else:
+        stem = resolve_lab(lab)
+        questions = load_questions(stem)
+        import importlib
+
+        sources = [Path(importlib.import_module(f"cnnlabs.checks.lab{stem}").__file__)]
+    hidden_dir = Path(hidden_dir) if hidden_dir is not None else default_hidden_dir()
+    hidden = load_hidden(stem, hidden_dir, questions)
+    if hidden_dir is not None and (hidden_dir / f"{stem}.py").is_file():
+        sources.append(hidden_dir / f"{stem}.py")
+    digest = hashlib.sha256()
+    for path in sources:
+        digest.update(path.read_bytes())
+    return LabSpec(stem, questions, hidden, digest.hexdigest(), hidden_dir)
+
+
+# ---------------------------------------------------------------- notebook
+
+
+def read_notebook(data: bytes, lab: str):
+    """Parses a submission; raises SubmissionError with a clear reason."""
+    if len(data) > MAX_NOTEBOOK_BYTES:
+        raise SubmissionError(
+            f"the file is {len(data) / 2**20:.0f} MiB, more than {MAX_NOTEBOOK_BYTES // 2**20} MiB; "
+            "clear the outputs (Edit > Clear all outputs) and submit again."
+        )
+    try:
+        raw = json.loads(data)
+    except (ValueError, UnicodeDecodeError):
+        raise SubmissionError(
+            "the file is not JSON, so not a Jupyter notebook; submit the .ipynb file "
+            "(File > Download > Download .ipynb)."
+        ) from None
+    if not isinstance(raw, dict) or "nbformat" not in raw or not (
+        "cells" in raw or "worksheets" in raw
+    ):
+        raise SubmissionError("the file is JSON but not a Jupyter notebook (no nbformat/cells).")
+    try:
+        nb = nbformat.reads(json.dumps(raw), as_version=4)
+    except Exception as exc:
+        raise SubmissionError(
+            f"the notebook (nbformat {raw.get('nbformat')}) cannot be read: {exc}"
+        ) from None
+    found = (nb.metadata.get("cnnlabs") or {}).get("lab") if isinstance(nb.metadata, dict) else None
+    if found is not None and found != lab:
+        raise SubmissionError(
+            f"this notebook is lab {found!r}, but it was submitted for lab {lab!r}; "
+            "submit the notebook of this lab."
+        )
+    sources = []
+    for cell in nb.cells:
+        if cell.get("cell_type") == "code":
+            source = cell.get("source", "")
+            if isinstance(source, list):
+                source = "".join(source)
+            if isinstance(source, str) and source.strip():
+                sources.append(source)
+    return sources
+
+
+# ---------------------------------------------------------------- grading
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def submission_key(data: bytes, spec: LabSpec) -> str:
+    digest = hashlib.sha256(data)
+    digest.update(spec.digest.encode())
+    digest.update(GRADER_VERSION.encode())
+    return digest.hexdigest()
+
+
+def _all_cases(spec: LabSpec, question: Question):
+    for case in question.public:
+        yield case, True
+    for case in spec.hidden.get(question.id, ()):
+        yield case, False
+
+
+def _whole_failure(spec, name, key, status, reason, sandbox="not run") -> SubmissionResult:
+    questions = [
+        QuestionResult(q.id, q.title, float(q.points), 0.0, status, reason,
+                       [TestResult(c.name, pub, status, 0.0, 0.0) for c, pub in _all_cases(spec, q)])
+        for q in spec.questions
+    ]
+    for q in questions:
+        for t in q.tests:
+            t.max_score = q.max_score / max(len(q.tests), 1)
+    return SubmissionResult(name, spec.lab, 0.0, spec.max_score, questions, sandbox, key,
+                            error=reason)
+
+
+def _read_model(folder: Path, stem: str):
+    config = plainio._open_regular(folder / f"{stem}_model.json", plainio.MAX_JSON_BYTES)
+    weights = plainio._open_regular(folder / f"{stem}_model.weights.h5", MAX_MODEL_BYTES)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.weights.h5"
+        path.write_bytes(weights)
+        return rebuild_model(config.decode(), path)
+
+
+def _judge_question(spec, question, plans, scratch: Path, nonce: str, export_event):
+    """Reads the kernel's records for one question and judges every case."""
+    tests: list[TestResult] = []
+    n_cases = len(plans)
+    per_case = float(question.points) / max(n_cases, 1)
+    tamper = ""
+    for k, (case, public, inputs) in enumerate(plans):
+        stem = f"{nonce}_out_{question.id}_{k}"
+        outcome: CaseOutcome
+        try:
+            record = plainio.read(scratch, stem)
+        except FileNotFoundError:
+            outcome = CaseOutcome(case.name, export_event or ERROR,
+                                  "no answer was produced" if not export_event else "")
+            tests.append(TestResult(case.name, public, outcome.status, 0.0, per_case,
+                                    outcome.message))
+            continue
+        except plainio.TamperError as exc:
+            tamper = str(exc)
+            tests.append(TestResult(case.name, public, TAMPERING, 0.0, per_case, str(exc)))
+            continue
+        status = record["status"]
+        if status == "not_attempted":
+            outcome = CaseOutcome(case.name, NOT_ATTEMPTED, "not attempted", case.hint)
+        elif status == "error":
+            text = record.get("traceback")
+            outcome = CaseOutcome(case.name, ERROR, text if isinstance(text, str) else "",
+                                  case.hint)
+        elif status == "invalid":
+            text = record.get("message")
+            outcome = CaseOutcome(case.name, FAILED, text if isinstance(text, str) else "",
+                                  case.hint)
+        else:
+            try:
+                expected = expected_value(case, inputs)
+            except Exception:
+                outcome = CaseOutcome(case.name, "grader_error",
+                                      "the reference failed: " + traceback.format_exc(limit=2))
+            else:
+                if question.kind == "model":
+                    try:
+                        received = _read_model(scratch, stem) if record.get("model") else None
+                    except Exception as exc:
+                        received = exc
+                    if isinstance(received, Exception) or received is None:
+                        outcome = CaseOutcome(case.name, FAILED,
+                                              f"the model could not be rebuilt safely: {received}",
+                                              case.hint)
+                    else:
+                        outcome = judge(question, case, expected, received)
+                elif "value" not in record:
+                    outcome = CaseOutcome(case.name, TAMPERING, "result record without a value")
+                else:
+                    received = record["value"]
+                    outcome = judge(question, case, expected, received)
+                    if outcome.status == FAILED and case.check is None and public:
+                        outcome.message += (f"\n    expected: {describe(expected)}"
+                                            f"\n    received: {describe(received)}")
+        score = per_case if outcome.status == PASSED else 0.0
+        tests.append(TestResult(case.name, public, outcome.status, score, per_case,
+                                outcome.message, outcome.hint))
+    return tests, tamper
+
+
+def _summarize(question: Question, tests: list[TestResult], events_text: str):
+    score = round(sum(t.score for t in tests), 6)
+    statuses = {t.status for t in tests}
+    if not tests:
+        return score, "passed", "no tests"
+    if statuses == {PASSED}:
+        return score, "passed", "all tests passed"
+    for special, reason in ((TAMPERING, "tampering detected; the answer was ignored"),
+                            (OOM, "the kernel ran out of memory"),
+                            (TIMEOUT, "timed out"),
+                            (DIED, "the kernel died")):
+        if special in statuses:
+            return score, special, reason + events_text
+    if statuses == {NOT_ATTEMPTED}:
+        return score, "not_attempted", "not attempted" + events_text
+    n_pass = sum(t.status == PASSED for t in tests)
+    if ERROR in statuses and n_pass == 0:
+        return score, "error", "your code raised an error" + events_text
+    if n_pass:
+        return score, "partial", f"{n_pass} of {len(tests)} tests passed"
+    return score, "failed", "wrong answer"
+
+
+def grade_submission(
+    lab: str,
+    notebook_path: str | os.PathLike,
+    out_dir: str | os.PathLike,
+    *,
+    hidden_dir: str | os.PathLike | None = None,
+    timeout: float | None = None,
+    questions_path: str | os.PathLike | None = None,
+    limits: Limits | None = None,
+    slot: int = 0,
+    name: str | None = None,
+    spec: LabSpec | None = None,
+    hidden_seed: int | None = None,
+) -> SubmissionResult:
+    """Grades one notebook in a sandbox and writes ``results.json``, ``feedback.md``, ``grade.json``.
+
+    Args:
+        lab: lab stem or number (``"01_lenet5"``, ``"1"``).
+        notebook_path: the submitted ``.ipynb``.
+        out_dir: folder for this submission's results (created, mode 0700).
+        hidden_dir: folder with ``<lab>.py`` hidden tests (default: ``labs/hidden``).
+        timeout: wall-clock seconds for the whole submission (default: Limits).
+        questions_path: a questions file instead of ``cnnlabs/checks/labNN_*.py``.
+        limits: resource limits (``autograder.sandbox.Limits``).
+        slot: worker slot (selects the sandbox user).
+        hidden_seed: seed of the hidden cases' inputs (default: random per run).
+
+    Returns:
+        SubmissionResult (also saved as ``grade.json``). Re-grading an unchanged
+        submission with an unchanged lab spec returns the saved result.
+    """
+    from autograder import report
+
+    start = time.monotonic()
+    spec = spec or load_lab(lab, hidden_dir=hidden_dir, questions_path=questions_path)
+    limits = limits or Limits()
+    if timeout is not None:
+        limits = Limits(**{**asdict(limits), "submission_timeout": float(timeout)})
+    notebook_path = Path(notebook_path)
+    name = name or notebook_path.stem
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(out_dir, 0o700)
+    try:
+        data = notebook_path.read_bytes()
+    except OSError as exc:
+        result = _whole_failure(spec, name, "", INVALID, f"cannot read the file: {exc.strerror}")
+        report.write_submission(result, out_dir)
+        return result
+    key = submission_key(data, spec)
+    saved = out_dir / "grade.json"
+    if saved.exists():
+        try:
+            old = SubmissionResult.from_dict(json.loads(saved.read_text()))
+            if old.key == key:
+                return old
+        except (ValueError, TypeError, KeyError):
+            pass
+    try:
+        sources = read_notebook(data, spec.lab)
+    except SubmissionError as exc:
+        result = _whole_failure(spec, name, key, INVALID, str(exc))
+        report.write_submission(result, out_dir)
+        return result
+    result = _grade_sources(spec, sources, name, key, limits, slot, hidden_seed, out_dir)
+    result.seconds = round(time.monotonic() - start, 3)
+    report.write_submission(result, out_dir)
+    return result
+
+
+def _grade_sources(spec, sources, name, key, limits, slot, hidden_seed, out_dir):
+    from autograder.execute import KernelSession, load_kernel_side, run_cells
+
+    caps = detect()
+    base = Path(tempfile.mkdtemp(prefix="cnnlabs-grade-"))
+    os.chmod(base, 0o711)
+    hide = [p for p in (spec.hidden_dir, default_hidden_dir(), out_dir) if p is not None]
+    sandbox = Sandbox(slot, base, limits, hide=tuple(hide))
+    events = []
+    exported: dict[str, str] = {}
+    nonce = secrets.token_hex(8)
+    rng_seed = hidden_seed if hidden_seed is not None else secrets.randbits(63)
+    session = None
+    try:
+        plans = {}
+        manifest = {"nonce": nonce, "questions": {}}
+        for question in spec.questions:
+            plans[question.id] = []
+            cases = []
+            for k, (case, public) in enumerate(_all_cases(spec, question)):
+                seed = (case_seed(spec.lab, question.id, case.name) if public else
+                        case_seed(spec.lab, question.id, case.name, salt=f"hidden{rng_seed}"))
+                inputs = make_inputs(case, seed)
+                plans[question.id].append((case, public, inputs))
+                stem = None
+                if case.inputs is not None:
+                    stem = f"{nonce}_in_{question.id}_{k}"
+                    plainio.write(sandbox.scratch, stem, inputs)
+                cases.append({"inputs": stem})
+            manifest["questions"][question.id] = {
+                "answer": question.answer, "kind": question.kind, "cases": cases}
+        manifest_path = sandbox.scratch / f"{nonce}_manifest.json"
+        manifest_path.write_text(json.dumps(manifest))
+        os.chmod(manifest_path, 0o644)
+        deadline = time.monotonic() + limits.submission_timeout
+        try:
+            session = KernelSession(sandbox)
+        except Exception as exc:
+            return _whole_failure(spec, name, key, DIED, f"the kernel did not start: {exc}",
+                                  caps.describe())
+        run = run_cells(session, sources, limits.cell_timeout, deadline)
+        events = [asdict(e) for e in run.events]
+        status, detail = load_kernel_side(session)
+        if status != "ok":
+            events.append({"where": "export", "kind": TAMPERING,
+                           "detail": f"the export code could not be defined ({status} {detail})"})
+        for question in spec.questions:
+            status, detail = session.run(
+                f"_cnnlabs_export({str(manifest_path)!r}, {question.id!r})",
+                min(EXPORT_TIMEOUT, limits.cell_timeout))
+            if status == "died":
+                exported[question.id] = OOM if sandbox.oom_killed() else DIED
+                session.restart()
+                load_kernel_side(session)
+            elif status == "timeout":
+                exported[question.id] = TIMEOUT
+            elif status == "error":
+                exported[question.id] = ERROR
+                events.append({"where": f"export {question.id}", "kind": "error",
+                               "detail": detail})
+        session.close()  # nothing runs while the trusted side reads the files
+        session = None
+        planted = sorted(p.name for p in sandbox.scratch.glob("*_out_*")
+                         if not p.name.startswith(nonce))
+        if planted:
+            events.append({"where": "scratch", "kind": TAMPERING,
+                           "detail": f"{len(planted)} pre-planted result files ignored"})
+        events_text = _events_text(events)
+        questions = []
+        for question in spec.questions:
+            tests, tamper = _judge_question(spec, question, plans[question.id], sandbox.scratch,
+                                            nonce, exported.get(question.id))
+            score, status, reason = _summarize(question, tests, events_text)
+            if tamper:
+                reason = f"tampering detected: {tamper}"
+            questions.append(QuestionResult(question.id, question.title, float(question.points),
+                                            score, status, reason, tests))
+        total = round(sum(q.score for q in questions), 6)
+        return SubmissionResult(name, spec.lab, total, spec.max_score, questions,
+                                caps.describe(), key, events=events)
+    finally:
+        if session is not None:
+            session.close()
+        sandbox.close()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _events_text(events) -> str:
+    notes = [e for e in events if e["kind"] in ("timeout", "died", "oom", "submission_timeout")]
+    if not notes:
+        return ""
+    words = {"timeout": "timed out", "died": "killed the kernel", "oom": "ran out of memory",
+             "submission_timeout": "was not reached before the time limit"}
+    parts = [f"{e['where']} {words[e['kind']]}" for e in notes[:3]]
+    return " (" + "; ".join(parts) + ")"

@@ -1,0 +1,54 @@
+"""Starts a kernel inside the sandbox (runs as root inside the new namespaces).
+
+Joins the submission's cgroups, hides grader paths behind empty tmpfs mounts,
+sets resource limits, drops to the sandbox user and execs the kernel. Used
+only by ``autograder.sandbox.Sandbox.kernel_command``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scratch", required=True)
+    parser.add_argument("--uid", type=int)
+    parser.add_argument("--gid", type=int)
+    parser.add_argument("--cgroup", action="append", default=[])
+    parser.add_argument("--hide", action="append", default=[])
+    parser.add_argument("--cpu", type=int, required=True)
+    parser.add_argument("--nproc", type=int, required=True)
+    parser.add_argument("--fsize", type=int, required=True)
+    parser.add_argument("--as", dest="address_space", type=int)
+    parser.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+
+    for path in args.cgroup:
+        with open(os.path.join(path, "cgroup.procs"), "w") as handle:
+            handle.write(str(os.getpid()))
+    for path in args.hide:
+        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1k,mode=000", "tmpfs", path], check=True)
+
+    resource.setrlimit(resource.RLIMIT_CPU, (args.cpu, args.cpu))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (args.fsize, args.fsize))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    if args.address_space:
+        resource.setrlimit(resource.RLIMIT_AS, (args.address_space, args.address_space))
+    os.chdir(args.scratch)
+    if args.uid is not None:
+        resource.setrlimit(resource.RLIMIT_NPROC, (args.nproc, args.nproc))
+        os.setgroups([])
+        os.setgid(args.gid)
+        os.setuid(args.uid)
+    os.umask(0o077)
+    os.execv(command[0], command)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(sys.argv[1:])
