@@ -70,6 +70,10 @@ class LayerRow:
     rf: int | tuple[int, int] | None
     jump: int | tuple[int, int] | None
     inputs: list[str] = field(default_factory=list)
+    #: input coordinates ``((top, bottom), (left, right))`` seen by unit ``(0, 0)``,
+    #: ignoring the border (negative values lie in the padding); None without
+    #: spatial axes.
+    span: tuple | None = None
 
     @property
     def params(self) -> int:
@@ -309,10 +313,11 @@ def _layer_macs(layer, in_shapes, out_shape) -> int:
         return spatial * layer.filters * math.prod(layer.kernel_size) * (c_in // layer.groups)
     if isinstance(layer, L.Dense):
         return math.prod(out_shape[1:-1]) * in_shape[-1] * layer.units
-    if isinstance(layer, L.EinsumDense):  # pragma: no cover - not used in the labs
-        return math.prod(out_shape[1:]) * math.prod(layer.kernel.shape) // max(
-            math.prod(layer.kernel.shape[-1:]), 1
-        )
+    if hasattr(layer, "num_connections") and hasattr(layer, "kernel_size"):
+        # cnnlabs.layers.PartialConv2D (LeNet-5's C3 connection table): one
+        # k_h x k_w dot product per connected (input map, output map) pair.
+        spatial = math.prod(out_shape[1:-1])
+        return spatial * math.prod(layer.kernel_size) * layer.num_connections
     return 0
 
 
@@ -330,8 +335,12 @@ def _layer_rf(layer, in_shapes, in_states, out_shape, notes) -> _Spatial:
             f"(a fractional jump); later layers show 'all'."
         )
         return None
-    if isinstance(layer, L.Conv2D | L.DepthwiseConv2D | L.SeparableConv2D):
-        kernel, strides, dilation = layer.kernel_size, layer.strides, layer.dilation_rate
+    if isinstance(layer, L.Conv2D | L.DepthwiseConv2D | L.SeparableConv2D) or (
+        all(hasattr(layer, a) for a in ("kernel_size", "strides", "padding"))
+        and len(getattr(layer, "kernel_size", ())) == 2
+    ):  # keras convolutions and look-alikes such as cnnlabs.layers.PartialConv2D
+        kernel, strides = layer.kernel_size, layer.strides
+        dilation = getattr(layer, "dilation_rate", (1, 1))
         return _window(state, kernel, strides, _pads(layer, in_shape, kernel, strides, dilation),
                        dilation)
     if isinstance(layer, L.MaxPooling2D | L.AveragePooling2D):
@@ -376,6 +385,16 @@ def _merge(layer, in_shapes, in_states, out_dims, notes) -> _Spatial:
     return tuple(out)
 
 
+def _span(state: _Spatial):
+    if state is None:
+        return None
+    return tuple((_num(a.lo), _num(a.hi)) for a in state)
+
+
+def _num(value):
+    return int(value) if float(value).is_integer() else value
+
+
 def _weights_count(weights) -> int:
     return sum(math.prod(w.shape) for w in weights)
 
@@ -398,7 +417,8 @@ def _walk(graph, states: dict, rows: list, seen: set, notes: list, prefix: str,
                 if not prefix:
                     rows.append(LayerRow(layer.name, "InputLayer", tuple(tensor.shape), 0, 0, 0,
                                          None if dims is None else 1,
-                                         None if dims is None else 1))
+                                         None if dims is None else 1, [],
+                                         None if dims is None else ((0, 0), (0, 0))))
             continue
         inputs = list(node.input_tensors)
         in_states = [states.get(id(t)) for t in inputs]
@@ -428,7 +448,7 @@ def _walk(graph, states: dict, rows: list, seen: set, notes: list, prefix: str,
         jump = None if state is None else _square(tuple(a.jump for a in state))
         shape = out_shape if len(outputs) == 1 else [tuple(t.shape) for t in outputs]
         rows.append(LayerRow(prefix + layer.name, type(layer).__name__, shape, trainable, frozen,
-                             int(macs), rf, jump, in_names))
+                             int(macs), rf, jump, in_names, _span(state)))
 
 
 def layer_table(model) -> ModelTable:
