@@ -35,6 +35,7 @@ from cnnlabs.models import build_model
 from cnnlabs.profiles import get_profile
 from cnnlabs.training import train, train_seeds
 
+# %matplotlib inline
 print(device_report())
 seed_everything(0)
 check = checker("01_lenet5")
