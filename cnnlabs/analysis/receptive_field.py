@@ -172,7 +172,7 @@ def _all_layers(model):
 def _unit_gradient(model, output, x, unit, channel):
     import tensorflow as tf
 
-    probe = keras.Model(model.inputs, output)
+    probe = keras.Model(_single(model.inputs), output)
     x = tf.convert_to_tensor(x)
     with tf.GradientTape() as tape:
         tape.watch(x)
@@ -336,7 +336,7 @@ def effective_receptive_field(model, layer_name: str | None = None, unit=None, *
 
     output, name = _layer_output(model, layer_name)
     unit = _centre_unit(output.shape, unit)
-    probe = keras.Model(model.inputs, output)
+    probe = keras.Model(_single(model.inputs), output)
     rng = np.random.default_rng(seed)
     shape = (samples,) + tuple(model.inputs[0].shape[1:])
     x = tf.convert_to_tensor(rng.standard_normal(shape).astype(model.inputs[0].dtype))
@@ -376,3 +376,8 @@ def plot_effective_receptive_field(erf: EffectiveReceptiveField, *, title: str |
     ax.set_ylabel("input row (pixels)")
     fig.colorbar(image, ax=ax, label="mean |gradient| (relative to max)")
     return fig
+
+
+def _single(inputs):
+    """A model's input structure: the tensor itself for single-input models."""
+    return inputs[0] if len(inputs) == 1 else inputs
