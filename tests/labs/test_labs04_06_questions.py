@@ -35,7 +35,9 @@ def _solution_namespace(lab: str) -> dict:
         exec(match.group(0), namespace)  # noqa: S102 - our own generated notebook
     for question in load_questions(lab):
         if question.kind == "value":
-            match = re.search(rf"^{question.answer} = (?!\.\.\.).*?(?=^\S|\Z)", code, re.M | re.S)
+            match = re.search(
+                rf"^{question.answer} = (?!\.\.\.).*?(?=^[^\s)]|\Z)", code, re.M | re.S
+            )
             exec(match.group(0), namespace)  # noqa: S102
     return namespace
 
@@ -105,9 +107,10 @@ def test_naive_module_in_the_wrong_order_is_told_the_order():
 
 def test_naive_module_without_relu_is_told_to_add_it():
     outcomes = _public("04_inception", "inception_naive", _naive(relu=False))
-    assert _messages(outcomes) == [
-        "The convolutions have no activation: add activation='relu' to each Conv2D."
-    ] * 2
+    assert (
+        _messages(outcomes)
+        == ["The convolutions have no activation: add activation='relu' to each Conv2D."] * 2
+    )
 
 
 def test_naive_module_with_valid_padding_is_told_about_the_size():
@@ -116,10 +119,14 @@ def test_naive_module_with_valid_padding_is_told_about_the_size():
 
     def valid(input_shape, filters_1x1, filters_3x3, filters_5x5):
         inputs = keras.Input(input_shape)
-        b = [layers.Conv2D(f, k)(inputs) for f, k in ((filters_1x1, 1), (filters_3x3, 3),
-                                                      (filters_5x5, 5))]
-        return keras.Model(inputs, layers.Concatenate()([layers.Cropping2D(2)(b[0]),
-                                                         layers.Cropping2D(1)(b[1]), b[2]]))
+        b = [
+            layers.Conv2D(f, k)(inputs)
+            for f, k in ((filters_1x1, 1), (filters_3x3, 3), (filters_5x5, 5))
+        ]
+        return keras.Model(
+            inputs,
+            layers.Concatenate()([layers.Cropping2D(2)(b[0]), layers.Cropping2D(1)(b[1]), b[2]]),
+        )
 
     outcomes = _public("04_inception", "inception_naive", valid)
     assert outcomes[0].status == "failed"
@@ -130,8 +137,9 @@ def test_bottleneck_that_projects_before_pooling_is_told_the_order():
     import keras
     from keras import layers
 
-    def proj_first(input_shape, filters_1x1, reduce_3x3, filters_3x3, reduce_5x5, filters_5x5,
-                   pool_proj):
+    def proj_first(
+        input_shape, filters_1x1, reduce_3x3, filters_3x3, reduce_5x5, filters_5x5, pool_proj
+    ):
         inputs = keras.Input(input_shape)
 
         def conv(x, f, k):
@@ -153,16 +161,33 @@ def test_bottleneck_that_projects_before_pooling_is_told_the_order():
 @pytest.mark.parametrize(
     "qid, wrong, message",
     [
-        ("naive_5x5_params", 102_400, "You wrote 102,400: those are the weights; add one bias per "
-                                      "filter (64)."),
-        ("naive_5x5_macs_per_pixel", 102_464, "You wrote 102,464: biases are additions, not "
-                                              "multiply-accumulates; leave them out of the MACs."),
-        ("bottleneck_5x5_params", 53_248, "You wrote 53,248: those are the weights; add the biases "
-                                          "of both convolutions (32 + 64)."),
-        ("naive_macs_28x28", 153_600, "You wrote 153,600: that is per output pixel; multiply by "
-                                      "the 28 * 28 pixels."),
-        ("bottleneck_macs_28x28", 10_035_200, "You wrote 10,035,200: add the 1x1 reduction: "
-                                              "28 * 28 * 192 * 16."),
+        (
+            "naive_5x5_params",
+            102_400,
+            "You wrote 102,400: those are the weights; add one bias per filter (64).",
+        ),
+        (
+            "naive_5x5_macs_per_pixel",
+            102_464,
+            "You wrote 102,464: biases are additions, not "
+            "multiply-accumulates; leave them out of the MACs.",
+        ),
+        (
+            "bottleneck_5x5_params",
+            53_248,
+            "You wrote 53,248: those are the weights; add the biases "
+            "of both convolutions (32 + 64).",
+        ),
+        (
+            "naive_macs_28x28",
+            153_600,
+            "You wrote 153,600: that is per output pixel; multiply by the 28 * 28 pixels.",
+        ),
+        (
+            "bottleneck_macs_28x28",
+            10_035_200,
+            "You wrote 10,035,200: add the 1x1 reduction: 28 * 28 * 192 * 16.",
+        ),
     ],
 )
 def test_value_mistakes_are_named(qid, wrong, message):
@@ -201,18 +226,22 @@ def _identity(final_relu=True, use_bias=False):
 
 def test_identity_block_without_final_relu_is_told():
     outcomes = _public("05_resnet", "identity_block", _identity(final_relu=False))
-    assert _messages(outcomes) == [
-        "Almost: apply ReLU after the addition too (the paper's F(x) + x, then ReLU)."
-    ] * 2
+    assert (
+        _messages(outcomes)
+        == ["Almost: apply ReLU after the addition too (the paper's F(x) + x, then ReLU)."] * 2
+    )
 
 
 def test_identity_block_with_biases_is_told_why_they_are_redundant():
     outcomes = _public("05_resnet", "identity_block", _identity(use_bias=True))
     assert outcomes[0].status == "failed"
-    assert outcomes[0].message.startswith("The block has 4,768 parameters, expected 4,736: the "
-                                          "convolutions ")
-    assert outcomes[0].message.endswith("A convolution followed by batch normalization needs none "
-                                        "(BN's beta does that job): use_bias=False.")
+    assert outcomes[0].message.startswith(
+        "The block has 4,768 parameters, expected 4,736: the convolutions "
+    )
+    assert outcomes[0].message.endswith(
+        "A convolution followed by batch normalization needs none "
+        "(BN's beta does that job): use_bias=False."
+    )
 
 
 def test_block_without_shortcut_is_told_to_add_it():
@@ -238,7 +267,9 @@ def test_projection_without_stride_on_the_shortcut_fails():
         inputs = keras.Input(input_shape)
         y = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False)(inputs)
         y = layers.ReLU()(layers.BatchNormalization()(y))
-        y = layers.BatchNormalization()(layers.Conv2D(filters, 3, padding="same", use_bias=False)(y))
+        y = layers.BatchNormalization()(
+            layers.Conv2D(filters, 3, padding="same", use_bias=False)(y)
+        )
         s = layers.BatchNormalization()(layers.Conv2D(filters, 1, use_bias=False)(inputs))
         s = layers.MaxPooling2D(1, strides=strides)(s)
         return keras.Model(inputs, layers.ReLU()(layers.Add()([y, s])))
@@ -269,7 +300,9 @@ def test_shortcut_option_counts_match_keras():
     assert shortcut_extra_params("B") == projections("B") == 2_944
     assert shortcut_extra_params("C") == projections("C") == 14_912
     (outcome,) = _public("05_resnet", "option_c_extra_params", 2_944)
-    assert outcome.message == "You wrote 2,944: that is option B; option C projects in all 9 blocks."
+    assert (
+        outcome.message == "You wrote 2,944: that is option B; option C projects in all 9 blocks."
+    )
 
 
 # ---------------------------------------------------------------- lab 06
@@ -308,9 +341,11 @@ def test_constant_eps_fails_only_the_eps_case():
 
 
 def test_pytorch_momentum_convention_fails():
-    outcomes = _public("06_batchnorm", "update_moving_average",
-                       lambda moving, batch_value, momentum=0.99:
-                       (1 - momentum) * moving + momentum * batch_value)
+    outcomes = _public(
+        "06_batchnorm",
+        "update_moving_average",
+        lambda moving, batch_value, momentum=0.99: (1 - momentum) * moving + momentum * batch_value,
+    )
     assert all(o.status == "failed" for o in outcomes)
     assert outcomes[0].hint.startswith("Keras keeps momentum of the OLD average")
 
@@ -338,11 +373,17 @@ def test_reference_batchnorm_matches_keras():
     y_train = np.asarray(layer(x, training=True))
     y_ref, mean, var = ref.batchnorm_train(x, np.ones(3), np.zeros(3))
     np.testing.assert_allclose(y_train, y_ref, atol=1e-5)
-    np.testing.assert_allclose(layer.moving_mean.numpy(), ref.update_moving_average(0, mean),
-                               atol=1e-6)
-    np.testing.assert_allclose(layer.moving_variance.numpy(), ref.update_moving_average(1, var),
-                               atol=1e-6)
+    np.testing.assert_allclose(
+        layer.moving_mean.numpy(), ref.update_moving_average(0, mean), atol=1e-6
+    )
+    np.testing.assert_allclose(
+        layer.moving_variance.numpy(), ref.update_moving_average(1, var), atol=1e-6
+    )
     y_infer = np.asarray(layer(x, training=False))
     np.testing.assert_allclose(
-        y_infer, ref.batchnorm_inference(x, np.ones(3), np.zeros(3), layer.moving_mean.numpy(),
-                                         layer.moving_variance.numpy()), atol=1e-5)
+        y_infer,
+        ref.batchnorm_inference(
+            x, np.ones(3), np.zeros(3), layer.moving_mean.numpy(), layer.moving_variance.numpy()
+        ),
+        atol=1e-5,
+    )
