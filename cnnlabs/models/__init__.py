@@ -6,15 +6,39 @@
 
 Every family module is imported here so that the registry is complete. The
 builders are re-exported, except those named like their module
-(``cnnlabs.models.alexnet.alexnet``, ``cnnlabs.models.vgg.vgg``): re-exporting
+(``cnnlabs.models.alexnet.alexnet``, ``cnnlabs.models.vgg.vgg``,
+``cnnlabs.models.resnet.resnet``): re-exporting
 them would hide the module. Use ``build_model("alexnet")`` or import them from
 their module. See docs/models.md for the table of registered names.
 """
 
-from cnnlabs.models import alexnet, lenet, vgg
+from cnnlabs.models import alexnet, lenet, resnet, vgg
 from cnnlabs.models.alexnet import alexnet_grouped, alexnet_small
 from cnnlabs.models.lenet import LENET5_C3_TABLE, lenet5, lenet5_paper_c3
 from cnnlabs.models.registry import build_model, get_builder, list_models, register
+from cnnlabs.models.resnet import (
+    cifar_resnet,
+    lesion,
+    plain20,
+    plain32,
+    plain44,
+    plain56,
+    plain110,
+    preact_resnet20,
+    preact_resnet56,
+    preact_resnet110,
+    residual_blocks,
+    resnet18,
+    resnet20,
+    resnet32,
+    resnet34,
+    resnet44,
+    resnet50,
+    resnet56,
+    resnet101,
+    resnet110,
+    resnet152,
+)
 from cnnlabs.models.vgg import (
     VGG_CONFIGS,
     vgg11,
@@ -38,6 +62,28 @@ __all__ = [
     "lenet5",
     "lenet5_paper_c3",
     "list_models",
+    "cifar_resnet",
+    "lesion",
+    "residual_blocks",
+    "resnet",
+    "plain20",
+    "plain32",
+    "plain44",
+    "plain56",
+    "plain110",
+    "preact_resnet20",
+    "preact_resnet56",
+    "preact_resnet110",
+    "resnet18",
+    "resnet20",
+    "resnet32",
+    "resnet34",
+    "resnet44",
+    "resnet50",
+    "resnet56",
+    "resnet101",
+    "resnet110",
+    "resnet152",
     "register",
     "vgg",
     "vgg11",
