@@ -139,9 +139,16 @@ class ModelTable:
         for row in self.rows:
             if row.name == name:
                 return row
+        import difflib
+
+        names = [r.name for r in self.rows]
+        close = difflib.get_close_matches(name, names, n=3)
+        hint = f"Did you mean {' or '.join(map(repr, close))}?" if close else (
+            "Use [row.name for row in table.rows] to list them."
+        )
         raise KeyError(
-            f"no layer named {name!r} in {self.model_name!r}; expected one of "
-            f"{[r.name for r in self.rows][:8]}... Use table.rows to list them."
+            f"no layer named {name!r} in {self.model_name!r}; expected one of its "
+            f"{len(names)} layer names. {hint}"
         )
 
     def to_dict(self) -> dict:
