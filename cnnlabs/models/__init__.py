@@ -12,8 +12,9 @@ them would hide the module. Use ``build_model("alexnet")`` or import them from
 their module. See docs/models.md for the table of registered names.
 """
 
-from cnnlabs.models import alexnet, lenet, resnet, vgg
+from cnnlabs.models import alexnet, inception, lenet, resnet, vgg
 from cnnlabs.models.alexnet import alexnet_grouped, alexnet_small
+from cnnlabs.models.inception import GOOGLENET_WIDTHS, googlenet, googlenet_small, inception_module
 from cnnlabs.models.lenet import LENET5_C3_TABLE, lenet5, lenet5_paper_c3
 from cnnlabs.models.registry import build_model, get_builder, list_models, register
 from cnnlabs.models.resnet import (
@@ -51,7 +52,12 @@ from cnnlabs.models.vgg import (
 )
 
 __all__ = [
+    "GOOGLENET_WIDTHS",
     "LENET5_C3_TABLE",
+    "googlenet",
+    "googlenet_small",
+    "inception",
+    "inception_module",
     "VGG_CONFIGS",
     "alexnet",
     "alexnet_grouped",
