@@ -52,11 +52,6 @@ def test_branches_concatenate_in_the_paper_order():
     model = keras.Model(x, y)
     concat = model.get_layer("m_output")
     assert [t.shape[-1] for t in concat.input] == [1, 3, 5, 6]
-        "m_1x1",
-        "m_3x3",
-        "m_5x5",
-        "m_pool_proj",
-    ]
     assert y.shape == (None, 8, 8, 15)
 
 
