@@ -70,15 +70,20 @@ class KernelSession:
             connection_file=str(self.sandbox.scratch / "kernel.json"),
         )
         km.sandbox = self.sandbox
-        km.start_kernel(env=self.sandbox.env())
+        log_path = self.sandbox.scratch.parent / f"kernel-{self.sandbox.id}.log"
+        with open(log_path, "ab") as log:  # root-only folder; the kernel only inherits the fd
+            km.start_kernel(env=self.sandbox.env(), stdout=log, stderr=log)
         kc = km.client()
         kc.start_channels()
         try:
             kc.wait_for_ready(timeout=self.startup_timeout)
-        except RuntimeError:
+        except RuntimeError as exc:
             kc.stop_channels()
             self._kill(km)
-            raise
+            with open(log_path, "rb") as log:
+                log.seek(max(0, os.path.getsize(log_path) - 1500))
+                tail = log.read().decode(errors="replace").strip()
+            raise RuntimeError(f"{exc}; kernel log: {tail[-1500:]}") from None
         self.km, self.kc = km, kc
 
     def _pgid(self, km=None):

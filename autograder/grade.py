@@ -29,7 +29,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import plainio
-from autograder.sandbox import Limits, Sandbox, detect
+from autograder.sandbox import USER_PREFIX, Limits, Sandbox, detect
 from cnnlabs.checks.checker import (
     ERROR,
     FAILED,
@@ -98,6 +98,8 @@ class SubmissionResult:
     seconds: float = 0.0
     events: list[dict] = field(default_factory=list)
     error: str = ""
+    sandbox_user: str = ""  # the unprivileged user the kernel ran as
+    sandbox_id: str = ""  # names its cgroups (cnnlabs-<id>) and scratch folder
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -481,8 +483,10 @@ def _grade_sources(spec, sources, name, key, limits, slot, hidden_seed, out_dir)
             questions.append(QuestionResult(question.id, question.title, float(question.points),
                                             score, status, reason, tests))
         total = round(sum(q.score for q in questions), 6)
+        user = f"{USER_PREFIX}{sandbox.slot}" if sandbox.uid is not None else ""
         return SubmissionResult(name, spec.lab, total, spec.max_score, questions,
-                                caps.describe(), key, events=events)
+                                caps.describe(), key, events=events, sandbox_user=user,
+                                sandbox_id=sandbox.id)
     finally:
         if session is not None:
             session.close()

@@ -148,21 +148,49 @@ def ensure_user(slot: int) -> tuple[int, int]:
 
 
 def processes_of_uid(uid: int) -> list[int]:
-    """Pids of all processes whose real uid is ``uid``."""
+    """Pids of all live (non-zombie) processes whose real uid is ``uid``."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/status") as handle:
+                state = ""
                 for line in handle:
-                    if line.startswith("Uid:"):
-                        if int(line.split()[1]) == uid:
+                    if line.startswith("State:"):
+                        state = line.split()[1]
+                    elif line.startswith("Uid:"):
+                        if int(line.split()[1]) == uid and state != "Z":
                             found.append(int(entry))
                         break
-        except OSError:
+        except (OSError, ValueError, IndexError):
             continue
     return found
+
+
+LOCK_DIR = Path("/run/lock") if Path("/run/lock").is_dir() else Path("/tmp")
+
+
+def acquire_user(hint: int = 0, tries: int = 64):
+    """Locks a sandbox user no other grading process on this machine is using.
+
+    Returns (slot, uid, gid, lock_fd). Each user is used by one sandbox at a time,
+    so killing all of its processes never touches another grader's kernel.
+    """
+    import fcntl
+
+    for offset in range(tries):
+        slot = hint + offset
+        path = LOCK_DIR / f"cnnlabs-sandbox-{slot}.lock"
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        uid, gid = ensure_user(slot)
+        return slot, uid, gid, fd
+    raise RuntimeError(f"no free sandbox user among {tries} ({USER_PREFIX}N); too many graders?")
 
 
 class Sandbox:
@@ -183,7 +211,9 @@ class Sandbox:
         self.id = secrets.token_hex(6)
         self.scratch = Path(base) / f"s{slot}-{self.id}"
         self.scratch.mkdir(mode=0o700)
-        self.uid, self.gid = ensure_user(slot) if self.caps.uid else (None, None)
+        self.uid = self.gid = self._lock = None
+        if self.caps.uid:
+            self.slot, self.uid, self.gid, self._lock = acquire_user(slot)
         if self.uid is not None:
             os.chown(self.scratch, self.uid, self.gid)
         self.cgroups: list[Path] = []
@@ -314,3 +344,6 @@ class Sandbox:
                 except OSError:
                     time.sleep(0.05)
         shutil.rmtree(self.scratch, ignore_errors=True)
+        if self._lock is not None:
+            os.close(self._lock)  # releases the user
+            self._lock = None

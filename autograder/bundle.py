@@ -1,0 +1,64 @@
+"""`cnnlabs bundle`: a lab's grader as a Gradescope autograder zip.
+
+The zip holds ``setup.sh`` (installs cnnlabs from the wheel-less source copy in
+the zip), ``run_autograder`` (calls ``python -m autograder.gradescope``), the
+``cnnlabs`` and ``autograder`` packages, and ``hidden/<lab>.py``. On Gradescope
+the hidden tests live in ``/autograder/source``, which students cannot read;
+in the sandbox they are also hidden behind a tmpfs mount.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+from autograder.grade import load_lab
+
+SETUP_SH = """#!/usr/bin/env bash
+# Gradescope setup: install cnnlabs (and TensorFlow/Keras) from this bundle.
+set -euo pipefail
+apt-get update -qq && apt-get install -y -qq util-linux python3-pip > /dev/null || true
+cd /autograder/source
+python3 -m pip install -q ./cnnlabs-src
+chmod 700 /autograder/source
+"""
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope entry point: grade /autograder/submission/*.ipynb into /autograder/results.
+set -uo pipefail
+cd /autograder/source
+exec python3 -m autograder.gradescope --lab "$(cat LAB)" --hidden /autograder/source/hidden
+"""
+
+_PACKAGE_FILES = ("*.py",)
+
+
+def build_bundle(lab: str, out: str | Path, *, hidden_dir=None, questions_path=None) -> Path:
+    """Writes the Gradescope zip for ``lab`` to ``out`` and returns its path."""
+    spec = load_lab(lab, hidden_dir=hidden_dir, questions_path=questions_path)
+    root = Path(__file__).resolve().parents[1]
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        def add_text(name, text, mode=0o644):
+            info = zipfile.ZipInfo(name)
+            info.external_attr = (0o100000 | mode) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, text)
+
+        add_text("setup.sh", SETUP_SH, 0o755)
+        add_text("run_autograder", RUN_AUTOGRADER, 0o755)
+        add_text("LAB", spec.lab)
+        for package in ("cnnlabs", "autograder"):
+            for path in sorted((root / package).rglob("*.py")):
+                archive.write(path, f"cnnlabs-src/{path.relative_to(root)}")
+        for name in ("pyproject.toml", "README.md"):
+            if (root / name).exists():
+                archive.write(root / name, f"cnnlabs-src/{name}")
+        if questions_path is not None:
+            archive.write(questions_path, f"questions/lab{spec.lab}.py")
+        if spec.hidden_dir is not None and (spec.hidden_dir / f"{spec.lab}.py").is_file():
+            archive.write(spec.hidden_dir / f"{spec.lab}.py", f"hidden/{spec.lab}.py")
+        else:
+            add_text(f"hidden/{spec.lab}.py", "HIDDEN = {}\n")
+    return out

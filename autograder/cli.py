@@ -1,0 +1,64 @@
+"""Handlers of `cnnlabs grade` and `cnnlabs bundle` (the parser is in cnnlabs/cli.py)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cnnlabs.cli import UserError
+
+
+def _questions_override():
+    # Courses with their own labs (and the test fixtures) point at a questions file.
+    return os.environ.get("CNNLABS_QUESTIONS_FILE") or None
+
+
+def grade(args) -> int:
+    """`cnnlabs grade LAB SUBMISSION... --out DIR [--workers N] [--timeout S] [--hidden DIR]`."""
+    from autograder.batch import BatchInputError, grade_batch
+    from autograder.grade import load_lab
+    from autograder.sandbox import detect
+
+    if args.workers < 1:
+        raise UserError(f"--workers={args.workers} must be at least 1.")
+    if args.timeout is not None and args.timeout <= 0:
+        raise UserError(f"--timeout={args.timeout} must be a positive number of seconds.")
+    if args.hidden is not None and not Path(args.hidden).is_dir():
+        raise UserError(f"--hidden={args.hidden!r} is not a folder of hidden tests.")
+    try:
+        spec = load_lab(args.lab, hidden_dir=args.hidden, questions_path=_questions_override())
+    except (ValueError, FileNotFoundError) as exc:
+        raise UserError(str(exc)) from None
+    caps = detect()
+    print(f"sandbox: {caps.describe()}")
+    if caps.level != "strong":
+        print("warning: the sandbox is not at full strength here; see docs/grading.md.")
+    hidden = sum(len(v) for v in spec.hidden.values())
+    print(f"lab {spec.lab}: {len(spec.questions)} questions, {spec.max_score:g} points, "
+          f"{hidden} hidden cases")
+    try:
+        batch = grade_batch(spec.lab, args.submissions, args.out, workers=args.workers,
+                            timeout=args.timeout, spec=spec)
+    except BatchInputError as exc:
+        raise UserError(str(exc)) from None
+    total = batch.summary["total"]
+    print(f"graded {len(batch.results)} submissions: mean {total['mean']:.2f} / "
+          f"{total['max_score']:g}")
+    for qid, q in batch.summary["questions"].items():
+        print(f"  {qid:<24} mean {q['mean']:.2f} / {q['max_score']:g}  "
+              f"pass rate {q['pass_rate']:.0%}")
+    print(f"results: {Path(args.out) / 'grades.csv'}, {Path(args.out) / 'summary.json'}")
+    return 0
+
+
+def bundle(args) -> int:
+    """`cnnlabs bundle LAB --out x.zip [--hidden DIR]`."""
+    from autograder.bundle import build_bundle
+
+    try:
+        path = build_bundle(args.lab, args.out, hidden_dir=args.hidden,
+                            questions_path=_questions_override())
+    except (ValueError, FileNotFoundError) as exc:
+        raise UserError(str(exc)) from None
+    print(f"wrote {path}: upload it as the Gradescope autograder of lab {args.lab}.")
+    return 0

@@ -1,0 +1,66 @@
+"""Gradescope entry point (``run_autograder`` calls ``python -m autograder.gradescope``).
+
+Grades the notebook in ``$ROOT/submission`` and writes ``$ROOT/results/results.json``,
+where ``$ROOT`` is ``/autograder`` or ``$CNNLABS_GRADESCOPE_ROOT`` (tests).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from autograder import report
+from autograder.grade import _whole_failure, grade_submission, load_lab
+
+
+def run(lab: str, root: Path, *, hidden_dir=None, questions_path=None, timeout=None) -> dict:
+    """Grades ``root/submission/*.ipynb``; always writes ``root/results/results.json``."""
+    results_dir = root / "results"
+    results_dir.mkdir(parents=True, exist_ok=True)
+    spec = load_lab(lab, hidden_dir=hidden_dir, questions_path=questions_path)
+    notebooks = sorted((root / "submission").rglob("*.ipynb"))
+    notebooks = [p for p in notebooks if ".ipynb_checkpoints" not in p.parts]
+    work = Path(tempfile.mkdtemp(prefix="cnnlabs-gs-"))
+    try:
+        if not notebooks:
+            result = _whole_failure(spec, "submission", "", "invalid",
+                                    "no .ipynb file was submitted; upload your lab notebook.")
+        else:
+            if len(notebooks) > 1:  # prefer the notebook named after the lab
+                named = [p for p in notebooks if p.stem.startswith(spec.lab)]
+                notebooks = named or notebooks
+            result = grade_submission(spec.lab, notebooks[0], work / "out", timeout=timeout,
+                                      spec=spec)
+        data = report.gradescope(result)
+        tmp = results_dir / ".results.json.tmp"
+        tmp.write_text(json.dumps(data, indent=1))
+        os.replace(tmp, results_dir / "results.json")
+        return data
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder.gradescope")
+    parser.add_argument("--lab", required=True)
+    parser.add_argument("--hidden", default=None)
+    parser.add_argument("--questions", default=None)
+    parser.add_argument("--timeout", type=float, default=None)
+    args = parser.parse_args(argv)
+    root = Path(os.environ.get("CNNLABS_GRADESCOPE_ROOT", "/autograder"))
+    questions = args.questions
+    bundled = root / "source" / "questions" / f"lab{args.lab}.py"
+    if questions is None and bundled.is_file():
+        questions = bundled
+    data = run(args.lab, root, hidden_dir=args.hidden, questions_path=questions,
+               timeout=args.timeout)
+    print(f"score {data['score']:g} / {data['max_score']:g}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

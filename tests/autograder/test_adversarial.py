@@ -1,0 +1,323 @@
+"""The adversarial corpus: each submission with the score it must get, graded as one batch.
+
+Every notebook runs in the real sandbox through ``grade_batch`` (2 workers), the
+code path of ``cnnlabs grade``. Cheating attempts must gain nothing and break
+nothing; evidence of what a submission could read or reach is smuggled out
+through its own answers (a correct answer only when the attack failed).
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import socket
+import threading
+from pathlib import Path
+
+import nbfactory as f
+import pytest
+
+from autograder.batch import grade_batch
+from autograder.sandbox import GiB, Limits, detect, processes_of_uid
+
+S = f.SOLUTION
+ST = f.STUDENT
+SETUP, SHAPE, SIZE, RELU = S
+WRONG_RELU = "def relu(x):\n    return abs(x)"
+PWNED = Path("/tmp/cnnlabs-test-pwned")
+
+LISTENER = socket.socket()
+LISTENER.bind(("127.0.0.1", 0))
+LISTENER.listen(5)
+PORT = LISTENER.getsockname()[1]
+CONNECTIONS: list = []
+
+
+def _accept():
+    LISTENER.settimeout(0.5)
+    while True:
+        try:
+            CONNECTIONS.append(LISTENER.accept())
+        except TimeoutError:
+            continue
+        except OSError:
+            return
+
+
+def evidence(attack: str) -> str:
+    """A cell that sets conv1_output_shape right only if every attempt in `attack` failed."""
+    body = "\n".join("    " + line for line in attack.strip().splitlines())
+    return (
+        "leaked = []\n"
+        "def attempt():\n" + body + "\n"
+        "try:\n    attempt()\nexcept BaseException as exc:\n    pass\n"
+        "conv1_output_shape = (28, 28, 6) if not leaked else (0, 0, 0)\n"
+    )
+
+
+READ_HIDDEN = evidence(f"""
+import os, glob
+for path in [{str(f.HIDDEN / "99_fixture.py")!r}]:
+    try:
+        open(path).read(); leaked.append(path)
+    except Exception:
+        pass
+for folder in [{str(f.HIDDEN)!r}, '/root', OUT]:
+    try:
+        if os.listdir(folder):
+            leaked.append(folder)
+    except Exception:
+        pass
+for path in glob.glob('/tmp/cnnlabs-grade-*/**', recursive=True):
+    if os.path.isfile(path):
+        try:
+            open(path).read(); leaked.append(path)
+        except Exception:
+            pass
+""")
+
+NETWORK = evidence(f"""
+import socket
+for address in [('127.0.0.1', {PORT}), ('8.8.8.8', 53), ('1.1.1.1', 443)]:
+    try:
+        s = socket.create_connection(address, timeout=2); leaked.append(address); s.close()
+    except OSError:
+        pass
+""")
+
+FAKE_RESULTS = """
+import glob, json, os
+fake = json.dumps({"score": 999, "max_score": 5, "tests": [], "passed": True})
+targets = [OUT, OUT + '/..', '/tmp', os.getcwd(), '/autograder/results']
+targets += glob.glob('/tmp/cnnlabs-grade-*/*')
+for folder in targets:
+    for name in ['results.json', 'grade.json', 'grades.csv', 'summary.json']:
+        try:
+            open(os.path.join(folder, name), 'w').write(fake)
+        except Exception:
+            pass
+for name in ['0000000000000000_out_relu_0', 'x_out_conv_size_0']:
+    open(name + '.json', 'w').write('{"status": "ok", "value": {"i": "999"}, "score": 1}')
+"""
+
+PICKLE_NPZ = f"""
+import numpy as np
+class Evil:
+    def __reduce__(self):
+        import os
+        return (os.system, ('touch {PWNED}',))
+_real_savez = np.savez
+def savez(file, **arrays):
+    _real_savez(file, **{{key: np.array([Evil()], dtype=object) for key in arrays}})
+np.savez = savez
+"""
+
+MONKEYPATCH = """
+import numpy as np, unittest, cnnlabs.checks as cc, cnnlabs.checks.plain as cp
+np.allclose = lambda *a, **k: True
+np.isclose = lambda a, b, **k: np.ones_like(np.asarray(a), dtype=bool)
+np.array_equal = lambda *a, **k: True
+np.testing.assert_allclose = lambda *a, **k: None
+unittest.TestCase.assertEqual = lambda *a, **k: None
+cc.compare = cp.compare = lambda *a, **k: None
+cc.judge = lambda *a, **k: None
+cc.to_plain = cp.to_plain = lambda x, *a, **k: x
+"""
+
+ALWAYS_EQUAL = """
+class Eq:
+    def __eq__(self, other): return True
+    def __ne__(self, other): return False
+class EqInt(int):
+    def __eq__(self, other): return True
+conv1_output_shape = Eq()
+def conv_output_size(size, kernel, stride=1, padding=0): return EqInt(0)
+def relu(x): return Eq()
+"""
+
+TRANSFORMER = """
+def hijack(lines):
+    return ['pass\\n'] if any('_cnnlabs_export' in line for line in lines) else lines
+get_ipython().input_transformers_cleanup.append(hijack)
+"""
+
+FORK = """
+import os, time
+for _ in range(400):
+    try:
+        if os.fork() == 0:
+            time.sleep(3600); os._exit(0)
+    except OSError:
+        break
+"""
+
+NOISY = """
+import sys, warnings, logging
+for i in range(200):
+    print(f'epoch {i} loss=0.{i}', end='\\r'); print('ERROR: totally fine', file=sys.stderr)
+    warnings.warn('a warning'); logging.warning('log spam')
+print('score: 0/5  all tests FAILED  {"score": 0}')
+"""
+
+CORPUS = {
+    # name: (cells, expected score)
+    "full": (S, 5.0),
+    "untouched": (ST, 0.0),
+    "partial": ([SETUP, SHAPE, SIZE, WRONG_RELU], 3.0),
+    "noisy": ([NOISY, SETUP, NOISY, SHAPE, SIZE, NOISY, RELU, NOISY], 5.0),
+    "reordered": ([SETUP, RELU, SIZE, SHAPE], 5.0),
+    "crashing_cell": ([SETUP, "1/0", SHAPE, "raise ValueError('x')", SIZE, RELU], 5.0),
+    "monkeypatch": (
+        [
+            SETUP,
+            MONKEYPATCH,
+            "conv1_output_shape = (1, 2, 3)",
+            WRONG_RELU,
+            "def conv_output_size(**k): return -1",
+        ],
+        0.0,
+    ),
+    "always_equal": ([SETUP, ALWAYS_EQUAL], 0.0),
+    "input_transformer": ([*S, TRANSFORMER], 0.0),
+    "read_hidden": ([SETUP, READ_HIDDEN], 1.0),
+    "network": ([SETUP, NETWORK], 1.0),
+    "fake_results": ([SETUP, FAKE_RESULTS, SHAPE], 1.0),
+    "pickle_npz": ([*S, PICKLE_NPZ], 3.0),
+    "sys_exit": ([SETUP, "import sys; sys.exit(3)", SHAPE, "raise SystemExit", SIZE, RELU], 5.0),
+    "os_exit_first": (["import os; os._exit(1)", *S], 5.0),
+    "os_exit_last": ([*S, "import os; os._exit(0)"], 0.0),
+    "kill_parent": (["import os, signal\nos.kill(os.getppid(), 9)\nos.killpg(0, 9)", *S], 5.0),
+    "infinite_loop": ([SETUP, SHAPE, "while True: pass", SIZE, RELU], 5.0),
+    "stubborn_loop": (
+        [
+            "while True:\n    try:\n        while True: pass\n"
+            "    except KeyboardInterrupt:\n        pass",
+            *S,
+        ],
+        5.0,
+    ),
+    "memory_bomb": (["chunks = []\nwhile True:\n    chunks.append(b'x' * 10**8)", *S], 5.0),
+    "fork_bomb": ([*S, FORK], 5.0),
+    "huge_output": (
+        ["import sys\nfor _ in range(150):\n    sys.stdout.write('x' * 10**6)", *S],
+        5.0,
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    caps = detect()
+    if caps.level != "strong" and os.environ.get("CI"):
+        pytest.fail(f"CI must provide the strong sandbox, got {caps.describe()}")
+    root = tmp_path_factory.mktemp("adversarial")
+    out = root / "out"
+    subs = root / "subs"
+    subs.mkdir()
+    for name, (cells, _) in CORPUS.items():
+        cells = [c.replace("OUT", repr(str(out))) for c in cells]
+        f.write(subs / f"{name}.ipynb", cells)
+    PWNED.unlink(missing_ok=True)
+    thread = threading.Thread(target=_accept, daemon=True)
+    thread.start()
+    limits = Limits(memory_bytes=1 * GiB, cell_timeout=6, submission_timeout=120)
+    batch = grade_batch(
+        f.LAB,
+        [subs],
+        out,
+        workers=2,
+        hidden_dir=f.HIDDEN,
+        questions_path=f.QUESTIONS,
+        limits=limits,
+        progress=False,
+    )
+    return batch, caps, subs
+
+
+@pytest.mark.parametrize("name", list(CORPUS))
+def test_each_submission_gets_exactly_its_expected_score(graded, name):
+    batch, _, _ = graded
+    result = next(r for r in batch.results if r.submission == name)
+    reasons = {q.id: (q.status, q.reason) for q in result.questions}
+    assert result.score == CORPUS[name][1], reasons
+    assert [q.id for q in result.questions] == ["out_shape", "conv_size", "relu"]
+
+
+def test_reasons_say_what_happened(graded):
+    batch, _, _ = graded
+    by = {r.submission: {q.id: q for q in r.questions} for r in batch.results}
+    assert by["untouched"]["relu"].status == "not_attempted"
+    assert by["always_equal"]["out_shape"].status == "failed"
+    assert by["pickle_npz"]["relu"].status == "tampering"
+    assert "killed the kernel" in by["os_exit_last"]["relu"].reason
+    events = next(r for r in batch.results if r.submission == "memory_bomb").events
+    assert events[0]["kind"] == "oom"
+    events = next(r for r in batch.results if r.submission == "stubborn_loop").events
+    assert events[0]["where"] == "cell 1" and events[0]["kind"] == "timeout"
+
+
+def test_no_pickle_was_loaded_and_no_connection_reached_the_host(graded):
+    assert not PWNED.exists()
+    assert CONNECTIONS == []
+
+
+def test_csv_has_every_question_of_every_submission_and_fakes_changed_nothing(graded):
+    batch, _, _ = graded
+    rows = list(csv.DictReader((batch.out_dir / "grades.csv").open()))
+    assert len(rows) == len(CORPUS) >= 20
+    for row in rows:
+        assert set(row) == {
+            "submission",
+            "out_shape",
+            "conv_size",
+            "relu",
+            "total",
+            "max_score",
+            "status",
+        }
+        assert float(row["total"]) == CORPUS[row["submission"]][1]
+    for name in CORPUS:
+        data = (batch.out_dir / "submissions" / name / "results.json").read_text()
+        assert '"score": 999' not in data
+    assert not (batch.out_dir / "results.json").exists()
+
+
+def test_no_process_of_any_submission_survives(graded):
+    import pwd
+
+    batch, caps, _ = graded
+    users = {r.sandbox_user for r in batch.results if r.sandbox_user}
+    assert bool(users) == caps.uid
+    for user in users:
+        assert processes_of_uid(pwd.getpwnam(user).pw_uid) == []
+    for base in (caps.cgroup_memory, caps.cgroup_pids):
+        if base is not None:
+            for r in batch.results:
+                if r.sandbox_id:
+                    assert not (base / f"cnnlabs-{r.sandbox_id}").exists()
+
+
+def test_feedback_never_reveals_hidden_inputs_or_expected(graded):
+    batch, _, _ = graded
+    text = (batch.out_dir / "submissions" / "partial" / "feedback.md").read_text()
+    assert "hidden 4-D tensor (hidden): wrong answer" in text
+    hidden_part = text.split("hidden 4-D tensor")[1]
+    assert "expected" not in hidden_part and "array" not in hidden_part
+
+
+def test_regrading_skips_unchanged_submissions(graded):
+    import time
+
+    from autograder.grade import grade_submission
+
+    batch, _, subs = graded
+    start = time.monotonic()
+    again = grade_submission(
+        f.LAB,
+        subs / "full.ipynb",
+        batch.out_dir / "submissions" / "full",
+        hidden_dir=f.HIDDEN,
+        questions_path=f.QUESTIONS,
+    )
+    assert time.monotonic() - start < 2.0
+    assert again.score == 5.0 and again.seconds > 0
