@@ -43,6 +43,10 @@ class BatchResult:
     out_dir: Path
 
 
+def _size(n: int) -> str:
+    return f"{n / 2**30:g} GiB" if n >= 2**30 else f"{n / 2**20:g} MiB"
+
+
 def _safe_name(text: str) -> str:
     name = re.sub(r"[^A-Za-z0-9_.-]+", "_", text).strip("._") or "submission"
     return name[:120]
@@ -60,7 +64,7 @@ def _extract_zip(path: Path, dest: Path) -> list[Submission]:
             raise BatchInputError(f"{path}: {len(infos)} files, more than {MAX_MEMBERS}.")
         if sum(i.file_size for i in infos) > MAX_ZIP_BYTES:
             raise BatchInputError(
-                f"{path}: expands to more than {MAX_ZIP_BYTES // 2**30} GiB; refusing (zip bomb?)."
+                f"{path}: expands to more than {_size(MAX_ZIP_BYTES)}; refusing (zip bomb?)."
             )
         for info in infos:
             member = PurePosixPath(info.filename)
