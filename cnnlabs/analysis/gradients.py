@@ -47,7 +47,8 @@ def _default_loss(model, y, output_shape):
 def gradient_norms(model, x, y, loss=None) -> dict[str, float]:
     """L2 norm of the loss gradient with respect to each layer's kernel, input side first.
 
-    ``norms[layer] = || dL / dW_layer ||_2`` for one batch, where ``W_layer`` are the
+    ``norms[layer] = || dL / dW_layer ||_2`` for one batch (``L`` the mean loss over
+    the batch), where ``W_layer`` are the
     layer's kernels (``kernel``, ``depthwise_kernel``, ``pointwise_kernel``;
     biases and batch-norm parameters are left out). The forward pass runs in
     training mode (batch statistics for batch normalization, as during ``fit``).
@@ -97,7 +98,8 @@ def gradient_norms(model, x, y, loss=None) -> dict[str, float]:
     variables = [w for ws in kernels.values() for w in ws]
     x = tf.convert_to_tensor(x, dtype=model.inputs[0].dtype)
     with tf.GradientTape() as tape:
-        value = loss_fn(tf.convert_to_tensor(y), model(x, training=True))
+        # loss functions given by name return one value per example: average them
+        value = tf.reduce_mean(loss_fn(tf.convert_to_tensor(y), model(x, training=True)))
     grads = tape.gradient(value, [w.value for w in variables])
     by_id = {id(w): g for w, g in zip(variables, grads)}
     norms = {}

@@ -93,7 +93,8 @@ def _layer_output(model, layer_name):
         import difflib
 
         names = [layer.name for layer in model.layers]
-        close = difflib.get_close_matches(layer_name, names, n=3)
+        lower = {name.lower(): name for name in names}
+        close = [lower[n] for n in difflib.get_close_matches(layer_name.lower(), list(lower), n=3)]
         hint = f"Did you mean {' or '.join(map(repr, close))}?" if close else (
             "Use [l.name for l in model.layers] to list them."
         )
