@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import keras
 import numpy as np
 import pytest
@@ -133,7 +135,7 @@ def test_effective_receptive_field_is_inside_and_concentrated():
     fig = plot_effective_receptive_field(erf)
     ax = fig.axes[0]
     assert ax.get_title() and "pixels" in ax.get_xlabel() and "pixels" in ax.get_ylabel()
-    fig.savefig(__import__("io").BytesIO(), format="png")
+    fig.savefig(io.BytesIO(), format="png")
 
 
 def test_errors():
