@@ -189,6 +189,11 @@ def acquire_user(hint: int = 0, tries: int = 64):
             os.close(fd)
             continue
         uid, gid = ensure_user(slot)
+        for pid in processes_of_uid(uid):  # orphans of a grader that crashed
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
         return slot, uid, gid, fd
     raise RuntimeError(f"no free sandbox user among {tries} ({USER_PREFIX}N); too many graders?")
 
@@ -254,8 +259,9 @@ class Sandbox:
             TF_CPP_MIN_LOG_LEVEL=env.get("TF_CPP_MIN_LOG_LEVEL", "2"),
             CNNLABS_PROFILE="smoke",
             CNNLABS_GRADING="1",
+            CNNLABS_SEED=os.environ.get("CNNLABS_SEED", "0"),
         )
-        for key in ("CNNLABS_DATA_DIR", "CNNLABS_SEED", "KERAS_HOME"):
+        for key in ("CNNLABS_DATA_DIR", "KERAS_HOME"):
             if key in os.environ:
                 env[key] = os.environ[key]
         return env
