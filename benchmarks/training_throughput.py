@@ -56,7 +56,8 @@ def plain_fit(x, y, epochs, batch, jit):
     from cnnlabs.models import build_model
 
     model = build_model("lenet5")
-    model.compile("adam", "sparse_categorical_crossentropy", ["accuracy"], jit_compile=jit)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                  jit_compile=jit)
     timer = Timer()
     model.fit(x, y, batch_size=batch, epochs=epochs, verbose=0, callbacks=[timer])
     return len(x) * (epochs - 1) / sum(timer.times[1:])

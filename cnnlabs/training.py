@@ -183,13 +183,18 @@ def _count_macs(model) -> int | None:
 
 
 def _examples_per_epoch(x, y, batch_size: int, steps: int) -> int:
-    """Arrays: their length. Datasets: steps x batch size (a last partial batch counts
-    as full; the static batch size is used when the dataset has one)."""
+    """Arrays: their length. Datasets: steps x the dataset's batch size (static, else
+    that of its first batch); a last partial batch counts as full."""
     if y is not None:
         return len(x)
     spec = x.element_spec[0] if isinstance(x.element_spec, tuple) else x.element_spec
-    static = spec.shape[0] if spec.shape.rank else None
-    return steps * (static or batch_size)
+    size = spec.shape[0] if spec.shape.rank else None
+    if size is None:  # Dynamic batch dimension: read it off the first batch.
+        first = next(iter(x.take(1)), None)
+        if first is not None:
+            first = first[0] if isinstance(first, (tuple, list)) else first
+            size = int(first.shape[0])
+    return steps * (size or batch_size)
 
 
 def _split_xy(data, name: str):
