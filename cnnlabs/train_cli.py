@@ -48,7 +48,14 @@ def main(args) -> int:
     if args.train_from_test is not None:
         data = data.carve_from_test(args.train_from_test)
     else:
-        data.require_train()
+        from cnnlabs.datasets import SplitUnavailableError
+
+        try:
+            data.require_train()
+        except SplitUnavailableError as exc:
+            raise UserError(
+                f"{exc}\nOn the command line: add --train-from-test 8000."
+            ) from exc
     x_train, y_train, x_test, y_test = data.x_train, data.y_train, data.x_test, data.y_test
     if args.subset is not None:
         if args.subset < 1:

@@ -28,8 +28,9 @@ def test_bad_input_shape_is_a_usage_error(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["summary", "lenet5", "--input-shape", "32,x,1"])
     assert exit_info.value.code == 2
-    assert "expected a shape like 32,32,1 (positive integers separated by commas), got '32,x,1'" in (
-        capsys.readouterr().err
+    assert (
+        "expected a shape like 32,32,1 (positive integers separated by commas), got '32,x,1'"
+        in (capsys.readouterr().err)
     )
 
 
@@ -46,7 +47,9 @@ def test_doctor_reports_versions_devices_profile_and_data(capsys, mnist_test_set
         assert name in out
 
 
-def test_train_without_a_train_split_explains_and_exits_2(capsys, mnist_test_set, tmp_path, monkeypatch):
+def test_train_without_a_train_split_explains_and_exits_2(
+    capsys, mnist_test_set, tmp_path, monkeypatch
+):
     # Offline only the MNIST test split exists: no silent substitution, a clear message.
     monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
     code = main(["train", "lenet5", "--dataset", "mnist", "--epochs", "1"])
@@ -54,18 +57,40 @@ def test_train_without_a_train_split_explains_and_exits_2(capsys, mnist_test_set
     assert code == 2
     assert err.startswith("cnnlabs train: error: ")
     assert "Traceback" not in err
-    assert "carve_from_test" in err or "--train-from-test" in err
+    assert err.rstrip().endswith("On the command line: add --train-from-test 8000.")
 
 
 def test_train_from_test_split_writes_json(capsys, mnist_test_set, tmp_path):
     path = tmp_path / "out" / "result.json"
-    code = main(["train", "lenet5", "--dataset", "mnist", "--train-from-test", "8000",
-                 "--subset", "2000", "--epochs", "1", "--json", str(path)])
+    code = main(
+        [
+            "train",
+            "lenet5",
+            "--dataset",
+            "mnist",
+            "--train-from-test",
+            "8000",
+            "--subset",
+            "2000",
+            "--epochs",
+            "1",
+            "--json",
+            str(path),
+        ]
+    )
     out = capsys.readouterr().out
     assert code == 0
     result = json.loads(path.read_text())
-    assert set(result) >= {"model", "dataset", "epochs", "test_accuracy", "test_loss",
-                           "examples_per_sec", "seconds", "params"}
+    assert set(result) >= {
+        "model",
+        "dataset",
+        "epochs",
+        "test_accuracy",
+        "test_loss",
+        "examples_per_sec",
+        "seconds",
+        "params",
+    }
     assert result["model"] == "lenet5" and result["dataset"] == "mnist"
     assert result["params"] == 61_706
     assert result["train_examples"] == 2000 and result["test_examples"] == 2000
