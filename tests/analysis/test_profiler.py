@@ -52,6 +52,7 @@ def test_lenet5_every_profiler_flop_is_accounted_for():
     assert sum(flops.values()) == 2 * table.total_macs + bias_adds + pool + softmax == 845_912
 
 
+@pytest.mark.slow
 def test_mobilenetv2_depthwise():
     model = keras.applications.MobileNetV2(weights=None, input_shape=(96, 96, 3), alpha=0.35)
     flops = profiler_flops(model)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import keras
 import pytest
@@ -20,8 +21,17 @@ except ImportError:  # the registry is written by another engineer
     REGISTRY = []
 
 
+def _registry_param(name: str):
+    # Deep (ResNet-44 and up) and full-size VGG-13/16/19 models take 5-20 s each just to
+    # build on a CPU: they run with -m slow; every other registered model runs by default.
+    match = re.search(r"(\d+)$", name)
+    depth = int(match.group(1)) if match else 0
+    heavy = depth >= 44 or (name.startswith("vgg") and depth >= 13)
+    return pytest.param(name, marks=pytest.mark.slow) if heavy else name
+
+
 @pytest.mark.skipif(not REGISTRY, reason="cnnlabs.models registry not importable yet")
-@pytest.mark.parametrize("name", REGISTRY or ["none"])
+@pytest.mark.parametrize("name", [_registry_param(n) for n in REGISTRY] or ["none"])
 def test_every_registered_model(name):
     model = build_model(name)
     table = layer_table(model)
