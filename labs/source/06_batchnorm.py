@@ -267,9 +267,10 @@ plt.show()
 #
 # *Budget.* The network costs about 2 million multiply-accumulates (MACs) per 28x28
 # image forward (about 2.7 M at 32x32x3). The full profile trains 2 x 7 learning rates
-# x 5 epochs x 20,000 CIFAR-10 images x 3 (forward + backward) x 2.7 M = 1.1e13 MACs:
-# about 3-5 minutes on a Colab T4 (the small model leaves the GPU underused, so the
-# input pipeline dominates). The smoke profile trains 2 x 3 runs of two epochs over
+# x 5 epochs x 20,000 CIFAR-10 images x 3 (forward + backward) x 2.7 M = 1.1e13 MACs,
+# seconds of arithmetic on a Colab T4; the small model leaves the GPU underused and 14
+# separate runs each pay for compilation, so expect about 5 minutes (the whole lab:
+# about 6-8 minutes). The smoke profile trains 2 x 3 runs of two epochs over
 # 3,000 images (about half a minute on 2 CPU cores).
 
 # %%
