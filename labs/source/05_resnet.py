@@ -55,7 +55,7 @@ DATASET = PROFILE.pick(smoke="fashion_mnist", full="cifar10")
 DEPTHS = PROFILE.pick(smoke=(8, 14), full=(20, 56))
 TRAIN_EXAMPLES = PROFILE.pick(smoke=1_000, full=None)  # None: all 50,000
 TEST_EXAMPLES = PROFILE.pick(smoke=500, full=None)
-EPOCHS = PROFILE.pick(smoke=2, full=12)
+EPOCHS = PROFILE.pick(smoke=2, full=10)
 BATCH_SIZE = PROFILE.pick(smoke=32, full=128)
 # BN moving averages need a few hundred steps to forget their initial values (lab 6):
 # the smoke run has only ~60 steps, so it averages faster than Keras's default 0.99.
@@ -305,9 +305,10 @@ print(f"B adds {(counts['B'] - counts['A']) / counts['A']:.1%}, C adds "
 #
 # *Budget.* ResNet-56 costs about 125 M MACs per 32x32 image forward and ResNet-20
 # about 41 M (printed above); training is about 3x that. The full profile trains 4
-# networks x 12 epochs x 50,000 images: (2 x 125 + 2 x 41) M x 3 x 50,000 x 12 =
-# 6e14 MACs, about 10-12 minutes on a Colab T4 (roughly 1 TMAC/s achieved). The paper
-# trains for 64,000 iterations of batch 128 (164 epochs), 13x longer: our curves show
+# networks x 10 epochs x 50,000 images: (2 x 125 + 2 x 41) M x 3 x 50,000 x 10 =
+# 5e14 MACs, about 10 minutes on a Colab T4 (roughly 1 TMAC/s achieved), plus about
+# a minute for Sections 5 and 6: the whole lab takes about 12-15 minutes. The paper
+# trains for 64,000 iterations of batch 128 (164 epochs), 16x longer: our curves show
 # the start of its Figure 6. The smoke profile trains depths 8 and 14 on 1,000 images
 # for 2 epochs, far too little to show degradation: there the cell only checks that
 # everything runs and learns, and says so.
@@ -370,7 +371,7 @@ for ax, residual in zip(axes, (False, True)):
 plt.show()
 if PROFILE.is_smoke:
     print("Smoke budget: far too short to show the degradation problem. The full profile "
-          "(12 epochs of the 50,000 CIFAR-10 images at depths 20 and 56) shows it.")
+          "(10 epochs of the 50,000 CIFAR-10 images at depths 20 and 56) shows it.")
 
 # %% [markdown]
 # **Question 1.** Why does the paper look at the *training* error to argue that deeper
