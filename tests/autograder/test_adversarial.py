@@ -196,7 +196,7 @@ CORPUS = {
         ],
         5.0,
     ),
-    "memory_bomb": (["chunks = []\nwhile True:\n    chunks.append(b'x' * 10**8)", *S], 5.0),
+    "memory_bomb": (["chunks = [b'x' * 2**28 for _ in range(64)]", *S], 5.0),
     "fork_bomb": ([*S, FORK], 5.0),
     "huge_output": (
         ["import sys\nfor _ in range(150):\n    sys.stdout.write('x' * 10**6)", *S],
@@ -220,7 +220,7 @@ def graded(tmp_path_factory):
     PWNED.unlink(missing_ok=True)
     thread = threading.Thread(target=_accept, daemon=True)
     thread.start()
-    limits = Limits(memory_bytes=1 * GiB, cell_timeout=6, submission_timeout=120)
+    limits = Limits(memory_bytes=1 * GiB, cell_timeout=10, submission_timeout=150)
     batch = grade_batch(
         f.LAB,
         [subs],
@@ -251,7 +251,7 @@ def test_reasons_say_what_happened(graded):
     assert by["pickle_npz"]["relu"].status == "tampering"
     assert "killed the kernel" in by["os_exit_last"]["relu"].reason
     events = next(r for r in batch.results if r.submission == "memory_bomb").events
-    assert events[0]["kind"] == "oom"
+    assert events[0]["kind"] == "oom", events
     events = next(r for r in batch.results if r.submission == "stubborn_loop").events
     assert events[0]["where"] == "cell 1" and events[0]["kind"] == "timeout"
 
