@@ -75,8 +75,13 @@ def _extract_zip(path: Path, dest: Path) -> list[Submission]:
                 out.append(Submission(name, None, f"unsafe path in zip: {info.filename!r}"))
                 continue
             if info.file_size > MAX_MEMBER_BYTES:
-                out.append(Submission(name, None, f"{info.filename} is larger than "
-                                      f"{MAX_MEMBER_BYTES // 2**20} MiB"))
+                out.append(
+                    Submission(
+                        name,
+                        None,
+                        f"{info.filename} is larger than {MAX_MEMBER_BYTES // 2**20} MiB",
+                    )
+                )
                 continue
             with archive.open(info) as handle:
                 data = handle.read(MAX_MEMBER_BYTES + 1)
@@ -101,8 +106,9 @@ def collect(paths, work_dir: Path) -> list[Submission]:
         if path.is_dir():
             for item in sorted(path.rglob("*")):
                 if item.is_file() and not item.is_symlink() and item.suffix == ".ipynb":
-                    subs.append(Submission(_safe_name(str(item.relative_to(path).with_suffix(""))),
-                                           item))
+                    subs.append(
+                        Submission(_safe_name(str(item.relative_to(path).with_suffix(""))), item)
+                    )
                 elif item.is_file() and item.suffix == ".zip":
                     subs += _extract_zip(item, work_dir)
         elif path.suffix == ".zip":
@@ -155,11 +161,24 @@ def grade_batch(
             return result
         slot = slots.get()
         try:
-            return grade_submission(spec.lab, sub.path, target, timeout=timeout, limits=limits,
-                                    slot=slot, name=sub.name, spec=spec)
+            return grade_submission(
+                spec.lab,
+                sub.path,
+                target,
+                timeout=timeout,
+                limits=limits,
+                slot=slot,
+                name=sub.name,
+                spec=spec,
+            )
         except Exception as exc:  # a grader bug must not stop the class's grading
-            result = _whole_failure(spec, sub.name, "", "grader_error",
-                                    f"internal grader error: {type(exc).__name__}: {exc}")
+            result = _whole_failure(
+                spec,
+                sub.name,
+                "",
+                "grader_error",
+                f"internal grader error: {type(exc).__name__}: {exc}",
+            )
             report.write_submission(result, target)
             return result
         finally:

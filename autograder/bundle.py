@@ -40,6 +40,7 @@ def build_bundle(lab: str, out: str | Path, *, hidden_dir=None, questions_path=N
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+
         def add_text(name, text, mode=0o644):
             info = zipfile.ZipInfo(name)
             info.external_attr = (0o100000 | mode) << 16

@@ -34,19 +34,30 @@ def grade(args) -> int:
     if caps.level != "strong":
         print("warning: the sandbox is not at full strength here; see docs/grading.md.")
     hidden = sum(len(v) for v in spec.hidden.values())
-    print(f"lab {spec.lab}: {len(spec.questions)} questions, {spec.max_score:g} points, "
-          f"{hidden} hidden cases")
+    print(
+        f"lab {spec.lab}: {len(spec.questions)} questions, {spec.max_score:g} points, "
+        f"{hidden} hidden cases"
+    )
     try:
-        batch = grade_batch(spec.lab, args.submissions, args.out, workers=args.workers,
-                            timeout=args.timeout, spec=spec)
+        batch = grade_batch(
+            spec.lab,
+            args.submissions,
+            args.out,
+            workers=args.workers,
+            timeout=args.timeout,
+            spec=spec,
+        )
     except BatchInputError as exc:
         raise UserError(str(exc)) from None
     total = batch.summary["total"]
-    print(f"graded {len(batch.results)} submissions: mean {total['mean']:.2f} / "
-          f"{total['max_score']:g}")
+    print(
+        f"graded {len(batch.results)} submissions: mean {total['mean']:.2f} / "
+        f"{total['max_score']:g}"
+    )
     for qid, q in batch.summary["questions"].items():
-        print(f"  {qid:<24} mean {q['mean']:.2f} / {q['max_score']:g}  "
-              f"pass rate {q['pass_rate']:.0%}")
+        print(
+            f"  {qid:<24} mean {q['mean']:.2f} / {q['max_score']:g}  pass rate {q['pass_rate']:.0%}"
+        )
     print(f"results: {Path(args.out) / 'grades.csv'}, {Path(args.out) / 'summary.json'}")
     return 0
 
@@ -56,8 +67,9 @@ def bundle(args) -> int:
     from autograder.bundle import build_bundle
 
     try:
-        path = build_bundle(args.lab, args.out, hidden_dir=args.hidden,
-                            questions_path=_questions_override())
+        path = build_bundle(
+            args.lab, args.out, hidden_dir=args.hidden, questions_path=_questions_override()
+        )
     except (ValueError, FileNotFoundError) as exc:
         raise UserError(str(exc)) from None
     print(f"wrote {path}: upload it as the Gradescope autograder of lab {args.lab}.")

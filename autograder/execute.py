@@ -120,8 +120,9 @@ class KernelSession:
     def run(self, code: str, timeout: float) -> tuple[str, str]:
         """Runs code; returns (status, detail), status in ok/error/timeout/died."""
         kc = self.kc
-        msg_id = kc.execute(code, silent=False, store_history=False, allow_stdin=False,
-                            stop_on_error=False)
+        msg_id = kc.execute(
+            code, silent=False, store_history=False, allow_stdin=False, stop_on_error=False
+        )
         deadline = time.monotonic() + timeout
         while True:
             self._drain(deadline)
@@ -171,16 +172,22 @@ class KernelSession:
         self.km = self.kc = None
 
 
-def run_cells(session: KernelSession, sources: list[str], cell_timeout: float,
-              deadline: float) -> Run:
+def run_cells(
+    session: KernelSession, sources: list[str], cell_timeout: float, deadline: float
+) -> Run:
     """Runs code cells in order; records timeouts, deaths and OOM kills, and goes on."""
     run = Run()
     start = time.monotonic()
     for index, source in enumerate(sources):
         left = deadline - time.monotonic()
         if left <= 0:
-            run.events.append(Event(f"cell {index + 1}", "submission_timeout",
-                                    "the submission ran out of time; later cells were not run"))
+            run.events.append(
+                Event(
+                    f"cell {index + 1}",
+                    "submission_timeout",
+                    "the submission ran out of time; later cells were not run",
+                )
+            )
             break
         status, detail = session.run(source, min(cell_timeout, left))
         run.cells_run += 1

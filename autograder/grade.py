@@ -176,8 +176,10 @@ def read_notebook(data: bytes, lab: str):
             "the file is not JSON, so not a Jupyter notebook; submit the .ipynb file "
             "(File > Download > Download .ipynb)."
         ) from None
-    if not isinstance(raw, dict) or "nbformat" not in raw or not (
-        "cells" in raw or "worksheets" in raw
+    if (
+        not isinstance(raw, dict)
+        or "nbformat" not in raw
+        or not ("cells" in raw or "worksheets" in raw)
     ):
         raise SubmissionError("the file is JSON but not a Jupyter notebook (no nbformat/cells).")
     try:
@@ -228,15 +230,23 @@ def _all_cases(spec: LabSpec, question: Question):
 
 def _whole_failure(spec, name, key, status, reason, sandbox="not run") -> SubmissionResult:
     questions = [
-        QuestionResult(q.id, q.title, float(q.points), 0.0, status, reason,
-                       [TestResult(c.name, pub, status, 0.0, 0.0) for c, pub in _all_cases(spec, q)])
+        QuestionResult(
+            q.id,
+            q.title,
+            float(q.points),
+            0.0,
+            status,
+            reason,
+            [TestResult(c.name, pub, status, 0.0, 0.0) for c, pub in _all_cases(spec, q)],
+        )
         for q in spec.questions
     ]
     for q in questions:
         for t in q.tests:
             t.max_score = q.max_score / max(len(q.tests), 1)
-    return SubmissionResult(name, spec.lab, 0.0, spec.max_score, questions, sandbox, key,
-                            error=reason)
+    return SubmissionResult(
+        name, spec.lab, 0.0, spec.max_score, questions, sandbox, key, error=reason
+    )
 
 
 def _read_model(folder: Path, stem: str):
@@ -260,10 +270,14 @@ def _judge_question(spec, question, plans, scratch: Path, nonce: str, export_eve
         try:
             record = plainio.read(scratch, stem)
         except FileNotFoundError:
-            outcome = CaseOutcome(case.name, export_event or ERROR,
-                                  "no answer was produced" if not export_event else "")
-            tests.append(TestResult(case.name, public, outcome.status, 0.0, per_case,
-                                    outcome.message))
+            outcome = CaseOutcome(
+                case.name,
+                export_event or ERROR,
+                "no answer was produced" if not export_event else "",
+            )
+            tests.append(
+                TestResult(case.name, public, outcome.status, 0.0, per_case, outcome.message)
+            )
             continue
         except plainio.TamperError as exc:
             tamper = str(exc)
@@ -274,18 +288,23 @@ def _judge_question(spec, question, plans, scratch: Path, nonce: str, export_eve
             outcome = CaseOutcome(case.name, NOT_ATTEMPTED, "not attempted", case.hint)
         elif status == "error":
             text = record.get("traceback")
-            outcome = CaseOutcome(case.name, ERROR, text if isinstance(text, str) else "",
-                                  case.hint)
+            outcome = CaseOutcome(
+                case.name, ERROR, text if isinstance(text, str) else "", case.hint
+            )
         elif status == "invalid":
             text = record.get("message")
-            outcome = CaseOutcome(case.name, FAILED, text if isinstance(text, str) else "",
-                                  case.hint)
+            outcome = CaseOutcome(
+                case.name, FAILED, text if isinstance(text, str) else "", case.hint
+            )
         else:
             try:
                 expected = expected_value(case, inputs)
             except Exception:
-                outcome = CaseOutcome(case.name, "grader_error",
-                                      "the reference failed: " + traceback.format_exc(limit=2))
+                outcome = CaseOutcome(
+                    case.name,
+                    "grader_error",
+                    "the reference failed: " + traceback.format_exc(limit=2),
+                )
             else:
                 if question.kind == "model":
                     try:
@@ -293,9 +312,12 @@ def _judge_question(spec, question, plans, scratch: Path, nonce: str, export_eve
                     except Exception as exc:
                         received = exc
                     if isinstance(received, Exception) or received is None:
-                        outcome = CaseOutcome(case.name, FAILED,
-                                              f"the model could not be rebuilt safely: {received}",
-                                              case.hint)
+                        outcome = CaseOutcome(
+                            case.name,
+                            FAILED,
+                            f"the model could not be rebuilt safely: {received}",
+                            case.hint,
+                        )
                     else:
                         outcome = judge(question, case, expected, received)
                 elif "value" not in record:
@@ -304,11 +326,16 @@ def _judge_question(spec, question, plans, scratch: Path, nonce: str, export_eve
                     received = record["value"]
                     outcome = judge(question, case, expected, received)
                     if outcome.status == FAILED and case.check is None and public:
-                        outcome.message += (f"\n    expected: {describe(expected)}"
-                                            f"\n    received: {describe(received)}")
+                        outcome.message += (
+                            f"\n    expected: {describe(expected)}"
+                            f"\n    received: {describe(received)}"
+                        )
         score = per_case if outcome.status == PASSED else 0.0
-        tests.append(TestResult(case.name, public, outcome.status, score, per_case,
-                                outcome.message, outcome.hint))
+        tests.append(
+            TestResult(
+                case.name, public, outcome.status, score, per_case, outcome.message, outcome.hint
+            )
+        )
     return tests, tamper
 
 
@@ -319,10 +346,12 @@ def _summarize(question: Question, tests: list[TestResult], events_text: str):
         return score, "passed", "no tests"
     if statuses == {PASSED}:
         return score, "passed", "all tests passed"
-    for special, reason in ((TAMPERING, "tampering detected; the answer was ignored"),
-                            (OOM, "the kernel ran out of memory"),
-                            (TIMEOUT, "timed out"),
-                            (DIED, "the kernel died")):
+    for special, reason in (
+        (TAMPERING, "tampering detected; the answer was ignored"),
+        (OOM, "the kernel ran out of memory"),
+        (TIMEOUT, "timed out"),
+        (DIED, "the kernel died"),
+    ):
         if special in statuses:
             return score, special, reason + events_text
     if statuses == {NOT_ATTEMPTED}:
@@ -425,8 +454,11 @@ def _grade_sources(spec, sources, name, key, limits, slot, hidden_seed, out_dir)
             plans[question.id] = []
             cases = []
             for k, (case, public) in enumerate(_all_cases(spec, question)):
-                seed = (case_seed(spec.lab, question.id, case.name) if public else
-                        case_seed(spec.lab, question.id, case.name, salt=f"hidden{rng_seed}"))
+                seed = (
+                    case_seed(spec.lab, question.id, case.name)
+                    if public
+                    else case_seed(spec.lab, question.id, case.name, salt=f"hidden{rng_seed}")
+                )
                 inputs = make_inputs(case, seed)
                 plans[question.id].append((case, public, inputs))
                 stem = None
@@ -435,7 +467,10 @@ def _grade_sources(spec, sources, name, key, limits, slot, hidden_seed, out_dir)
                     plainio.write(sandbox.scratch, stem, inputs)
                 cases.append({"inputs": stem})
             manifest["questions"][question.id] = {
-                "answer": question.answer, "kind": question.kind, "cases": cases}
+                "answer": question.answer,
+                "kind": question.kind,
+                "cases": cases,
+            }
         manifest_path = sandbox.scratch / f"{nonce}_manifest.json"
         manifest_path.write_text(json.dumps(manifest))
         os.chmod(manifest_path, 0o644)
@@ -443,18 +478,25 @@ def _grade_sources(spec, sources, name, key, limits, slot, hidden_seed, out_dir)
         try:
             session = KernelSession(sandbox)
         except Exception as exc:
-            return _whole_failure(spec, name, key, DIED, f"the kernel did not start: {exc}",
-                                  caps.describe())
+            return _whole_failure(
+                spec, name, key, DIED, f"the kernel did not start: {exc}", caps.describe()
+            )
         run = run_cells(session, sources, limits.cell_timeout, deadline)
         events = [asdict(e) for e in run.events]
         status, detail = load_kernel_side(session)
         if status != "ok":
-            events.append({"where": "export", "kind": TAMPERING,
-                           "detail": f"the export code could not be defined ({status} {detail})"})
+            events.append(
+                {
+                    "where": "export",
+                    "kind": TAMPERING,
+                    "detail": f"the export code could not be defined ({status} {detail})",
+                }
+            )
         for question in spec.questions:
             status, detail = session.run(
                 f"_cnnlabs_export({str(manifest_path)!r}, {question.id!r})",
-                min(EXPORT_TIMEOUT, limits.cell_timeout))
+                min(EXPORT_TIMEOUT, limits.cell_timeout),
+            )
             if status == "died":
                 exported[question.id] = OOM if sandbox.oom_killed() else DIED
                 session.restart()
@@ -463,30 +505,59 @@ def _grade_sources(spec, sources, name, key, limits, slot, hidden_seed, out_dir)
                 exported[question.id] = TIMEOUT
             elif status == "error":
                 exported[question.id] = ERROR
-                events.append({"where": f"export {question.id}", "kind": "error",
-                               "detail": detail})
+                events.append({"where": f"export {question.id}", "kind": "error", "detail": detail})
         session.close()  # nothing runs while the trusted side reads the files
         session = None
-        planted = sorted(p.name for p in sandbox.scratch.glob("*_out_*")
-                         if not p.name.startswith(nonce))
+        planted = sorted(
+            p.name for p in sandbox.scratch.glob("*_out_*") if not p.name.startswith(nonce)
+        )
         if planted:
-            events.append({"where": "scratch", "kind": TAMPERING,
-                           "detail": f"{len(planted)} pre-planted result files ignored"})
+            events.append(
+                {
+                    "where": "scratch",
+                    "kind": TAMPERING,
+                    "detail": f"{len(planted)} pre-planted result files ignored",
+                }
+            )
         events_text = _events_text(events)
         questions = []
         for question in spec.questions:
-            tests, tamper = _judge_question(spec, question, plans[question.id], sandbox.scratch,
-                                            nonce, exported.get(question.id))
+            tests, tamper = _judge_question(
+                spec,
+                question,
+                plans[question.id],
+                sandbox.scratch,
+                nonce,
+                exported.get(question.id),
+            )
             score, status, reason = _summarize(question, tests, events_text)
             if tamper:
                 reason = f"tampering detected: {tamper}"
-            questions.append(QuestionResult(question.id, question.title, float(question.points),
-                                            score, status, reason, tests))
+            questions.append(
+                QuestionResult(
+                    question.id,
+                    question.title,
+                    float(question.points),
+                    score,
+                    status,
+                    reason,
+                    tests,
+                )
+            )
         total = round(sum(q.score for q in questions), 6)
         user = f"{USER_PREFIX}{sandbox.slot}" if sandbox.uid is not None else ""
-        return SubmissionResult(name, spec.lab, total, spec.max_score, questions,
-                                caps.describe(), key, events=events, sandbox_user=user,
-                                sandbox_id=sandbox.id)
+        return SubmissionResult(
+            name,
+            spec.lab,
+            total,
+            spec.max_score,
+            questions,
+            caps.describe(),
+            key,
+            events=events,
+            sandbox_user=user,
+            sandbox_id=sandbox.id,
+        )
     finally:
         if session is not None:
             session.close()
@@ -498,7 +569,11 @@ def _events_text(events) -> str:
     notes = [e for e in events if e["kind"] in ("timeout", "died", "oom", "submission_timeout")]
     if not notes:
         return ""
-    words = {"timeout": "timed out", "died": "killed the kernel", "oom": "ran out of memory",
-             "submission_timeout": "was not reached before the time limit"}
+    words = {
+        "timeout": "timed out",
+        "died": "killed the kernel",
+        "oom": "ran out of memory",
+        "submission_timeout": "was not reached before the time limit",
+    }
     parts = [f"{e['where']} {words[e['kind']]}" for e in notes[:3]]
     return " (" + "; ".join(parts) + ")"

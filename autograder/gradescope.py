@@ -27,14 +27,20 @@ def run(lab: str, root: Path, *, hidden_dir=None, questions_path=None, timeout=N
     work = Path(tempfile.mkdtemp(prefix="cnnlabs-gs-"))
     try:
         if not notebooks:
-            result = _whole_failure(spec, "submission", "", "invalid",
-                                    "no .ipynb file was submitted; upload your lab notebook.")
+            result = _whole_failure(
+                spec,
+                "submission",
+                "",
+                "invalid",
+                "no .ipynb file was submitted; upload your lab notebook.",
+            )
         else:
             if len(notebooks) > 1:  # prefer the notebook named after the lab
                 named = [p for p in notebooks if p.stem.startswith(spec.lab)]
                 notebooks = named or notebooks
-            result = grade_submission(spec.lab, notebooks[0], work / "out", timeout=timeout,
-                                      spec=spec)
+            result = grade_submission(
+                spec.lab, notebooks[0], work / "out", timeout=timeout, spec=spec
+            )
         data = report.gradescope(result)
         tmp = results_dir / ".results.json.tmp"
         tmp.write_text(json.dumps(data, indent=1))
@@ -56,8 +62,9 @@ def main(argv=None) -> int:
     bundled = root / "source" / "questions" / f"lab{args.lab}.py"
     if questions is None and bundled.is_file():
         questions = bundled
-    data = run(args.lab, root, hidden_dir=args.hidden, questions_path=questions,
-               timeout=args.timeout)
+    data = run(
+        args.lab, root, hidden_dir=args.hidden, questions_path=questions, timeout=args.timeout
+    )
     print(f"score {data['score']:g} / {data['max_score']:g}")
     return 0
 

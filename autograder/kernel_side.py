@@ -51,7 +51,7 @@ def _cnnlabs_export(manifest_path, question_id):
     def decode(node, arrays):
         if node is None or type(node) is bool:
             return node
-        (tag, value), = node.items()
+        ((tag, value),) = node.items()
         if tag == "i":
             return int(value)
         if tag == "f":

@@ -33,7 +33,9 @@ def main(argv: list[str] | None = None) -> None:
         with open(os.path.join(path, "cgroup.procs"), "w") as handle:
             handle.write(str(os.getpid()))
     for path in args.hide:
-        subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1k,mode=000", "tmpfs", path], check=True)
+        subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=1k,mode=000", "tmpfs", path], check=True
+        )
 
     resource.setrlimit(resource.RLIMIT_CPU, (args.cpu, args.cpu))
     resource.setrlimit(resource.RLIMIT_FSIZE, (args.fsize, args.fsize))

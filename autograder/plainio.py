@@ -151,7 +151,10 @@ def read(folder: Path, stem: str):
     """Reads ``stem.json`` (+ ``stem.npz``) written by the kernel; returns the record dict."""
     record = read_json(folder / f"{stem}.json")
     if type(record) is not dict or record.get("status") not in (
-        "ok", "not_attempted", "error", "invalid"
+        "ok",
+        "not_attempted",
+        "error",
+        "invalid",
     ):
         raise TamperError(f"{stem}.json: not a result record.")
     arrays = {}

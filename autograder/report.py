@@ -15,9 +15,15 @@ import statistics
 from pathlib import Path
 
 WORDS = {
-    "passed": "passed", "failed": "wrong answer", "error": "error", "not_attempted":
-    "not attempted", "timeout": "timed out", "oom": "out of memory", "kernel_died":
-    "kernel died", "tampering": "tampering detected", "invalid": "invalid submission",
+    "passed": "passed",
+    "failed": "wrong answer",
+    "error": "error",
+    "not_attempted": "not attempted",
+    "timeout": "timed out",
+    "oom": "out of memory",
+    "kernel_died": "kernel died",
+    "tampering": "tampering detected",
+    "invalid": "invalid submission",
     "grader_error": "grader error (tell your instructor)",
 }
 
@@ -45,21 +51,29 @@ def gradescope(result) -> dict:
     tests = []
     for q in result.questions:
         for t in q.tests:
-            tests.append({
-                "name": f"{q.id}: {t.name}" + ("" if t.public else " (hidden)"),
-                "score": t.score,
-                "max_score": t.max_score,
-                "output": _test_output(t),
-                "visibility": "visible" if t.public else "after_published",
-            })
+            tests.append(
+                {
+                    "name": f"{q.id}: {t.name}" + ("" if t.public else " (hidden)"),
+                    "score": t.score,
+                    "max_score": t.max_score,
+                    "output": _test_output(t),
+                    "visibility": "visible" if t.public else "after_published",
+                }
+            )
         if not q.tests:
-            tests.append({"name": q.id, "score": q.score, "max_score": q.max_score,
-                          "output": q.reason, "visibility": "visible"})
+            tests.append(
+                {
+                    "name": q.id,
+                    "score": q.score,
+                    "max_score": q.max_score,
+                    "output": q.reason,
+                    "visibility": "visible",
+                }
+            )
     output = f"Graded in sandbox: {result.sandbox}."
     if result.error:
         output = f"This submission could not be graded: {result.error}"
-    return {"score": result.score, "max_score": result.max_score, "output": output,
-            "tests": tests}
+    return {"score": result.score, "max_score": result.max_score, "output": output, "tests": tests}
 
 
 def feedback(result) -> str:
@@ -98,8 +112,15 @@ def grades_csv(results, question_ids) -> str:
     writer.writerow(["submission", *question_ids, "total", "max_score", "status"])
     for r in results:
         scores = {q.id: q.score for q in r.questions}
-        writer.writerow([r.submission, *(f"{scores.get(i, 0.0):g}" for i in question_ids),
-                         f"{r.score:g}", f"{r.max_score:g}", "invalid" if r.error else "graded"])
+        writer.writerow(
+            [
+                r.submission,
+                *(f"{scores.get(i, 0.0):g}" for i in question_ids),
+                f"{r.score:g}",
+                f"{r.max_score:g}",
+                "invalid" if r.error else "graded",
+            ]
+        )
     return buffer.getvalue()
 
 
@@ -112,7 +133,9 @@ def summary(results, questions) -> dict:
         out["questions"][q.id] = {
             "max_score": float(q.points),
             "mean": statistics.fmean(scores) if scores else 0.0,
-            "pass_rate": (sum(s == "passed" for s in statuses) / len(statuses)) if statuses else 0.0,
+            "pass_rate": (sum(s == "passed" for s in statuses) / len(statuses))
+            if statuses
+            else 0.0,
             "distribution": {f"{k:g}": scores.count(k) for k in sorted(set(scores))},
             "statuses": {s: statuses.count(s) for s in sorted(set(statuses))},
         }

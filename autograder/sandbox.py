@@ -36,7 +36,14 @@ from pathlib import Path
 GiB = 2**30
 USER_PREFIX = "cnnlabs-sbx"
 CGROUP_V1 = Path("/sys/fs/cgroup")
-ENV_ALLOW = ("LANG", "LC_ALL", "TZ", "TF_CPP_MIN_LOG_LEVEL", "OMP_NUM_THREADS", "CUDA_VISIBLE_DEVICES")
+ENV_ALLOW = (
+    "LANG",
+    "LC_ALL",
+    "TZ",
+    "TF_CPP_MIN_LOG_LEVEL",
+    "OMP_NUM_THREADS",
+    "CUDA_VISIBLE_DEVICES",
+)
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,7 @@ class Capabilities:
 
     @property
     def level(self) -> str:
-        """"strong" (uid+netns+cgroup), "medium" (some isolation) or "weak" (rlimits only)."""
+        """ "strong" (uid+netns+cgroup), "medium" (some isolation) or "weak" (rlimits only)."""
         if self.uid and self.netns and self.cgroup_memory:
             return "strong"
         if self.uid or self.netns:
@@ -116,17 +123,33 @@ def detect(refresh: bool = False) -> Capabilities:
         return _CAPS
     root = os.geteuid() == 0
     disabled = set(os.environ.get("CNNLABS_SANDBOX_DISABLE", "").split(","))
-    uid = (root and shutil.which("useradd") is not None and "uid" not in disabled
-           and reachable_by_others(sys.executable) and reachable_by_others(__file__))
+    uid = (
+        root
+        and shutil.which("useradd") is not None
+        and "uid" not in disabled
+        and reachable_by_others(sys.executable)
+        and reachable_by_others(__file__)
+    )
     unshare = shutil.which("unshare")
-    netns = bool(root and unshare and "netns" not in disabled and _works([unshare, "--net", "true"]))
+    netns = bool(
+        root and unshare and "netns" not in disabled and _works([unshare, "--net", "true"])
+    )
     mountns = bool(
         root and unshare and "mountns" not in disabled and _works([unshare, "--mount", "true"])
     )
     mem = _cgroup_dir("memory") if root and "cgroup" not in disabled else None
     pids = _cgroup_dir("pids") if root and "cgroup" not in disabled else None
-    mechanisms = [name for name, ok in (("uid", uid), ("netns", netns), ("mountns", mountns),
-                                        ("cgroup-memory", mem), ("cgroup-pids", pids)) if ok]
+    mechanisms = [
+        name
+        for name, ok in (
+            ("uid", uid),
+            ("netns", netns),
+            ("mountns", mountns),
+            ("cgroup-memory", mem),
+            ("cgroup-pids", pids),
+        )
+        if ok
+    ]
     mechanisms.append("rlimit")
     _CAPS = Capabilities(root, uid, netns, mountns, mem, pids, tuple(mechanisms))
     return _CAPS
@@ -139,9 +162,17 @@ def ensure_user(slot: int) -> tuple[int, int]:
         entry = pwd.getpwnam(name)
     except KeyError:
         subprocess.run(
-            ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
-             "--user-group", name],
-            check=False, capture_output=True,
+            [
+                "useradd",
+                "--system",
+                "--no-create-home",
+                "--shell",
+                "/usr/sbin/nologin",
+                "--user-group",
+                name,
+            ],
+            check=False,
+            capture_output=True,
         )
         entry = pwd.getpwnam(name)
     return entry.pw_uid, entry.pw_gid
@@ -286,9 +317,12 @@ class Sandbox:
                 cmd += ["--hide", str(path)]
         lim = self.limits
         cmd += [
-            "--cpu", str(lim.cpu_seconds),
-            "--nproc", str(lim.max_processes),
-            "--fsize", str(lim.max_file_bytes),
+            "--cpu",
+            str(lim.cpu_seconds),
+            "--nproc",
+            str(lim.max_processes),
+            "--fsize",
+            str(lim.max_file_bytes),
         ]
         if self.caps.cgroup_memory is None:
             cmd += ["--as", str(lim.address_space_bytes)]

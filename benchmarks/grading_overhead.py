@@ -56,13 +56,16 @@ def main() -> None:
             NotebookClient(nb, timeout=600, kernel_name="python3").execute()
             plain.append(time.perf_counter() - start)
             start = time.perf_counter()
-            result = grade_submission(f.LAB, path, tmp / f"out{i}", hidden_dir=f.HIDDEN,
-                                      questions_path=f.QUESTIONS)
+            result = grade_submission(
+                f.LAB, path, tmp / f"out{i}", hidden_dir=f.HIDDEN, questions_path=f.QUESTIONS
+            )
             graded.append(time.perf_counter() - start)
             assert result.score == result.max_score, result
     p, g = statistics.median(plain), statistics.median(graded)
     print(f"sandbox: {detect().describe()}")
-    print(f"notebooks: {args.n} x {len(cells)} cells{' (with TensorFlow training)' if args.tf else ''}")
+    print(
+        f"notebooks: {args.n} x {len(cells)} cells{' (with TensorFlow training)' if args.tf else ''}"
+    )
     print(f"plain nbclient execute: median {p:.2f} s per notebook")
     print(f"cnnlabs grade_submission: median {g:.2f} s per notebook (run + export + judge)")
     print(f"overhead: {g - p:+.2f} s per submission, ratio {g / p:.2f}x")

@@ -172,8 +172,10 @@ def judge(question: Question, case: Case, expected, received) -> CaseOutcome:
     ``received`` is plain data (or, for kind ``"model"``, the rebuilt model). This
     is the single decision shared by the check cells and the grader.
     """
-    if question.kind != "model" and (received is None or received is Ellipsis) and (
-        expected is not None
+    if (
+        question.kind != "model"
+        and (received is None or received is Ellipsis)
+        and (expected is not None)
     ):
         return CaseOutcome(case.name, NOT_ATTEMPTED, "not attempted yet (got None).", case.hint)
     try:
@@ -249,7 +251,9 @@ def run_public_case(lab: str, question: Question, case: Case, answer) -> CaseOut
     expected = expected_value(case, inputs)
     outcome = judge(question, case, expected, received)
     if outcome.status == FAILED and case.check is None:
-        outcome.message += f"\n    expected: {describe(expected)}\n    received: {describe(received)}"
+        outcome.message += (
+            f"\n    expected: {describe(expected)}\n    received: {describe(received)}"
+        )
     return outcome
 
 
@@ -270,7 +274,9 @@ class Checker:
         """Runs the public cases and returns their outcomes (prints nothing)."""
         question = self.questions[question_id]
         if is_unattempted(answer):
-            return [CaseOutcome(c.name, NOT_ATTEMPTED, "not attempted yet.") for c in question.public]
+            return [
+                CaseOutcome(c.name, NOT_ATTEMPTED, "not attempted yet.") for c in question.public
+            ]
         outcomes = []
         for case in question.public:
             outcome = run_public_case(self.lab, question, case, answer)
@@ -278,7 +284,7 @@ class Checker:
             if outcome.status == NOT_ATTEMPTED:  # a stub: no need to call it again
                 outcomes += [
                     CaseOutcome(c.name, NOT_ATTEMPTED, "not attempted yet.")
-                    for c in question.public[len(outcomes):]
+                    for c in question.public[len(outcomes) :]
                 ]
                 break
         return outcomes

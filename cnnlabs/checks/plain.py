@@ -110,9 +110,7 @@ def to_plain(obj, where: str = "answer", _depth: int = 0, _count: list | None = 
         if type(value) is not np.ndarray:
             raise PlainDataError(f"{where}: converting the tensor did not give a NumPy array.")
         return _array(value, where)
-    raise PlainDataError(
-        f"{where} is of type {kind.__module__}.{kind.__qualname__}. {_PLAIN_HELP}"
-    )
+    raise PlainDataError(f"{where} is of type {kind.__module__}.{kind.__qualname__}. {_PLAIN_HELP}")
 
 
 # ---------------------------------------------------------------- display
@@ -221,7 +219,11 @@ def compare(expected, received, rtol: float = 1e-5, atol: float = 1e-8, where: s
             return f"{where}: expected the number {expected!r}, received {describe(received)}."
         if isinstance(received, np.ndarray) and received.dtype.kind not in "iufc":
             return f"{where}: expected the number {expected!r}, received {describe(received)}."
-        r = complex(received) if isinstance(received, np.ndarray) and received.dtype.kind == "c" else received
+        r = (
+            complex(received)
+            if isinstance(received, np.ndarray) and received.dtype.kind == "c"
+            else received
+        )
         if isinstance(r, np.ndarray):
             r = r.item()
         if isinstance(r, complex) and not isinstance(expected, complex):
@@ -261,9 +263,7 @@ def compare(expected, received, rtol: float = 1e-5, atol: float = 1e-8, where: s
         if type(received) not in (list, tuple):
             return f"{where}: expected a sequence, received {_type_name(received)}."
         if len(received) != len(expected):
-            return (
-                f"{where}: expected {len(expected)} items, received {len(received)} items."
-            )
+            return f"{where}: expected {len(expected)} items, received {len(received)} items."
         for i, (e, r) in enumerate(zip(expected, received)):
             message = compare(e, r, rtol, atol, f"{where}[{i}]")
             if message:

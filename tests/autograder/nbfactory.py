@@ -12,8 +12,10 @@ HIDDEN = FIXTURES / "hidden"
 LAB = "99_fixture"
 MAX_SCORE = 5.0
 
-SETUP = "import numpy as np\nfrom cnnlabs.checks import checker\n" \
+SETUP = (
+    "import numpy as np\nfrom cnnlabs.checks import checker\n"
     f"check = checker({LAB!r}, questions_path={str(QUESTIONS)!r})"
+)
 SOLUTION = [
     SETUP,
     "conv1_output_shape = (28, 28, 6)\ncheck('out_shape', conv1_output_shape)",

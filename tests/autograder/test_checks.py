@@ -49,15 +49,24 @@ class SneakyInt(int):
 @pytest.mark.parametrize(
     "obj, message",
     [
-        (AlwaysEqual(), "answer is of type test_checks.AlwaysEqual. Answers must be plain data: "
-         "numbers, strings, bools, None, lists/tuples/dicts of them, or NumPy arrays/tensors "
-         "of numbers."),
-        ([1, SneakyInt(2)], "answer[1] is of type test_checks.SneakyInt. Answers must be plain "
-         "data: numbers, strings, bools, None, lists/tuples/dicts of them, or NumPy "
-         "arrays/tensors of numbers."),
+        (
+            AlwaysEqual(),
+            "answer is of type test_checks.AlwaysEqual. Answers must be plain data: "
+            "numbers, strings, bools, None, lists/tuples/dicts of them, or NumPy arrays/tensors "
+            "of numbers.",
+        ),
+        (
+            [1, SneakyInt(2)],
+            "answer[1] is of type test_checks.SneakyInt. Answers must be plain "
+            "data: numbers, strings, bools, None, lists/tuples/dicts of them, or NumPy "
+            "arrays/tensors of numbers.",
+        ),
         ({1: 2}, "answer has a key 1 of type int; dict keys must be str."),
-        (np.array(["a"], dtype=object), "answer is a NumPy array of dtype object, expected a "
-         "numeric dtype (bool, int, float, complex). Convert it, e.g. np.asarray(x, dtype=float)."),
+        (
+            np.array(["a"], dtype=object),
+            "answer is a NumPy array of dtype object, expected a "
+            "numeric dtype (bool, int, float, complex). Convert it, e.g. np.asarray(x, dtype=float).",
+        ),
     ],
 )
 def test_to_plain_rejects_non_plain_data_with_a_clear_message(obj, message):
@@ -125,8 +134,7 @@ def test_check_reports_pass_fail_and_hint(check, capsys):
 
 
 def test_check_untouched_stub_says_not_attempted(check, capsys):
-    def relu(x):
-        ...  # YOUR CODE HERE
+    def relu(x): ...  # YOUR CODE HERE
 
     check("relu", relu)
     check("out_shape", ...)

@@ -34,13 +34,24 @@ def _only_reason(result):
 @pytest.mark.parametrize(
     "content, reason",
     [
-        (b"\x89PNG not a notebook", "the file is not JSON, so not a Jupyter notebook; submit the "
-         ".ipynb file (File > Download > Download .ipynb)."),
+        (
+            b"\x89PNG not a notebook",
+            "the file is not JSON, so not a Jupyter notebook; submit the "
+            ".ipynb file (File > Download > Download .ipynb).",
+        ),
         (b'{"hello": 1}', "the file is JSON but not a Jupyter notebook (no nbformat/cells)."),
-        (json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {"cnnlabs": {
-            "lab": "01_lenet5"}}, "cells": []}).encode(),
-         "this notebook is lab '01_lenet5', but it was submitted for lab '99_fixture'; submit "
-         "the notebook of this lab."),
+        (
+            json.dumps(
+                {
+                    "nbformat": 4,
+                    "nbformat_minor": 5,
+                    "metadata": {"cnnlabs": {"lab": "01_lenet5"}},
+                    "cells": [],
+                }
+            ).encode(),
+            "this notebook is lab '01_lenet5', but it was submitted for lab '99_fixture'; submit "
+            "the notebook of this lab.",
+        ),
         (json.dumps({"nbformat": 4, "cells": "nope", "metadata": {}}).encode(), None),
     ],
 )
@@ -64,14 +75,19 @@ def test_huge_file_is_refused_before_parsing(tmp_path):
     with open(path, "wb") as handle:
         handle.truncate(65 * 2**20)
     status, text = _only_reason(_grade(path, tmp_path / "out"))
-    assert text == ("the file is 65 MiB, more than 64 MiB; clear the outputs (Edit > Clear all "
-                    "outputs) and submit again.")
+    assert text == (
+        "the file is 65 MiB, more than 64 MiB; clear the outputs (Edit > Clear all "
+        "outputs) and submit again."
+    )
 
 
 def test_nbformat_v3_is_upgraded_and_graded(tmp_path):
     v3 = nbformat.v3.new_notebook()
-    v3.worksheets = [nbformat.v3.new_worksheet(cells=[
-        nbformat.v3.new_code_cell(input=source) for source in f.SOLUTION])]
+    v3.worksheets = [
+        nbformat.v3.new_worksheet(
+            cells=[nbformat.v3.new_code_cell(input=source) for source in f.SOLUTION]
+        )
+    ]
     path = tmp_path / "old.ipynb"
     path.write_text(nbformat.v3.writes_json(v3))
     assert _grade(path, tmp_path / "out").score == f.MAX_SCORE
@@ -118,16 +134,35 @@ def test_cli_grade_prints_sandbox_level_and_writes_csv(tmp_path):
     f.write(subs / "bob.ipynb", f.STUDENT)
     env = {**os.environ, "CNNLABS_QUESTIONS_FILE": str(f.QUESTIONS)}
     proc = subprocess.run(
-        [sys.executable, "-m", "cnnlabs", "grade", f.LAB, str(subs), "--out", str(tmp_path / "out"),
-         "--workers", "2", "--hidden", str(f.HIDDEN)],
-        capture_output=True, text=True, env=env, timeout=300, cwd=REPO,
+        [
+            sys.executable,
+            "-m",
+            "cnnlabs",
+            "grade",
+            f.LAB,
+            str(subs),
+            "--out",
+            str(tmp_path / "out"),
+            "--workers",
+            "2",
+            "--hidden",
+            str(f.HIDDEN),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=REPO,
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("sandbox: ")
     assert "lab 99_fixture: 3 questions, 5 points, 2 hidden cases" in proc.stdout
     csv_text = (tmp_path / "out" / "grades.csv").read_text().splitlines()
-    assert csv_text == ["submission,out_shape,conv_size,relu,total,max_score,status",
-                        "alice,1,2,2,5,5,graded", "bob,0,0,0,0,5,graded"]
+    assert csv_text == [
+        "submission,out_shape,conv_size,relu,total,max_score,status",
+        "alice,1,2,2,5,5,graded",
+        "bob,0,0,0,0,5,graded",
+    ]
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["questions"]["relu"]["pass_rate"] == 0.5
 
@@ -135,20 +170,31 @@ def test_cli_grade_prints_sandbox_level_and_writes_csv(tmp_path):
 def test_cli_grade_bad_arguments(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "cnnlabs", "grade", "77", str(tmp_path), "--out", str(tmp_path)],
-        capture_output=True, text=True, timeout=120, cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
     )
     assert proc.returncode == 2
-    assert proc.stderr.startswith("cnnlabs grade: error: lab='77' does not name a lab with "
-                                  "questions. Known labs:")
+    assert proc.stderr.startswith(
+        "cnnlabs grade: error: lab='77' does not name a lab with questions. Known labs:"
+    )
 
 
 def test_bundle_structure_and_run_autograder_logic(tmp_path):
     out = build_bundle(f.LAB, tmp_path / "ag.zip", hidden_dir=f.HIDDEN, questions_path=f.QUESTIONS)
     with zipfile.ZipFile(out) as z:
         names = set(z.namelist())
-        assert {"setup.sh", "run_autograder", "LAB", "hidden/99_fixture.py",
-                "questions/lab99_fixture.py", "cnnlabs-src/pyproject.toml",
-                "cnnlabs-src/autograder/grade.py", "cnnlabs-src/cnnlabs/checks/plain.py"} <= names
+        assert {
+            "setup.sh",
+            "run_autograder",
+            "LAB",
+            "hidden/99_fixture.py",
+            "questions/lab99_fixture.py",
+            "cnnlabs-src/pyproject.toml",
+            "cnnlabs-src/autograder/grade.py",
+            "cnnlabs-src/cnnlabs/checks/plain.py",
+        } <= names
         assert (z.getinfo("run_autograder").external_attr >> 16) & 0o111
         assert z.read("LAB").decode() == f.LAB
         z.extractall(tmp_path / "autograder" / "source")
@@ -157,9 +203,20 @@ def test_bundle_structure_and_run_autograder_logic(tmp_path):
     f.write(root / "submission" / "lab.ipynb", f.SOLUTION[:3])
     env = {**os.environ, "CNNLABS_GRADESCOPE_ROOT": str(root)}
     proc = subprocess.run(
-        [sys.executable, "-m", "autograder.gradescope", "--lab", f.LAB, "--hidden",
-         str(root / "source" / "hidden")],
-        capture_output=True, text=True, env=env, timeout=300, cwd=REPO,
+        [
+            sys.executable,
+            "-m",
+            "autograder.gradescope",
+            "--lab",
+            f.LAB,
+            "--hidden",
+            str(root / "source" / "hidden"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        cwd=REPO,
     )
     assert proc.returncode == 0, proc.stderr
     results = json.loads((root / "results" / "results.json").read_text())
