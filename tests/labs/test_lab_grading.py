@@ -3,8 +3,8 @@
 - every untouched student notebook runs top to bottom without an exception (the
   `...` stubs and `or_reference` keep Run All going) and its check cells say
   "not attempted yet";
-- through the autograder's `grade_submission`, each solution notebook gets full
-  marks and each untouched student notebook zero.
+- through the autograder (`grade_batch`, the real sandbox), each solution notebook
+  gets full marks and each untouched student notebook zero, hidden cases included.
 
 Marked `notebooks`: each notebook takes about a minute on a 2-core CPU. Run with
 `CNNLABS_PROFILE=smoke pytest -m notebooks tests/labs`.
@@ -13,6 +13,7 @@ Marked `notebooks`: each notebook takes about a minute on a 2-core CPU. Run with
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import nbformat
@@ -42,16 +43,19 @@ def _run(path: Path, tmp_path: Path) -> nbformat.NotebookNode:
     from nbclient import NotebookClient
 
     nb = nbformat.read(path, as_version=4)
-    NotebookClient(nb, timeout=600, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     return nb
 
 
 def _stdout(nb) -> str:
     return "".join(
         output.get("text", "")
-        for cell in nb.cells if cell.cell_type == "code"
-        for output in cell.outputs if output.get("output_type") == "stream"
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output.get("output_type") == "stream"
     )
 
 
@@ -64,18 +68,45 @@ def test_untouched_student_notebook_runs_top_to_bottom(lab, tmp_path):
     assert "public tests passed" not in out
 
 
-def _grade(path: Path, lab: str):
-    grade = pytest.importorskip("autograder.grade", reason="autograder.grade has not landed")
-    return grade.grade_submission(path, lab=lab, hidden_dir=ROOT / "labs" / "hidden")
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    """Grades each lab's solution and untouched student notebook once, in the sandbox."""
+    from autograder.batch import grade_batch
+
+    results = {}
+
+    def grade(lab: str):
+        if lab not in results:
+            root = tmp_path_factory.mktemp(f"grade_{lab}")
+            subs = root / "subs"
+            subs.mkdir()
+            for version in ("solution", "student"):
+                shutil.copy(Lab(lab, ROOT).notebook(version), subs / f"{version}.ipynb")
+            batch = grade_batch(lab, [subs], root / "out", workers=1,
+                                hidden_dir=ROOT / "labs" / "hidden", progress=False)
+            results[lab] = {r.submission: r for r in batch.results}
+        return results[lab]
+
+    return grade
+
+
+def _summary(result) -> str:
+    return "\n".join(
+        f"{q.id}: {q.score}/{q.max_score} {q.status} {q.reason}" for q in result.questions
+    ) + f"\nsandbox: {result.sandbox}; error: {result.error}"
 
 
 @pytest.mark.parametrize("lab", LABS)
-def test_solution_gets_full_marks(lab):
-    report = _grade(Lab(lab, ROOT).notebook("solution"), lab)
-    assert report.score == report.max_score > 0, report
+def test_solution_gets_full_marks(lab, graded):
+    result = graded(lab)["solution"]
+    assert result.max_score > 0
+    assert result.score == result.max_score, _summary(result)
+    assert all(q.status == "passed" for q in result.questions), _summary(result)
 
 
 @pytest.mark.parametrize("lab", LABS)
-def test_untouched_student_notebook_gets_zero(lab):
-    report = _grade(Lab(lab, ROOT).notebook("student"), lab)
-    assert report.score == 0 and report.max_score > 0, report
+def test_untouched_student_notebook_gets_zero(lab, graded):
+    result = graded(lab)["student"]
+    assert result.max_score > 0
+    assert result.score == 0, _summary(result)
+    assert all(q.status == "not_attempted" for q in result.questions), _summary(result)
