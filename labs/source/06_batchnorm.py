@@ -36,6 +36,7 @@ from cnnlabs import datasets
 from cnnlabs.checks import checker, or_reference
 from cnnlabs.checks import lab06_batchnorm as reference  # used only while an exercise is not done
 from cnnlabs.env import device_report, seed_everything
+from cnnlabs.layers import fold_bn
 from cnnlabs.profiles import get_profile
 from cnnlabs.training import compile_model, evaluate, train
 
@@ -608,6 +609,12 @@ gap = float(np.abs(reference_out - folded_out).max())
 print(f"conv1 + bn1 vs one folded conv1 on 256 test images: max |difference| = {gap:.1e} "
       f"(activations range over {np.ptp(reference_out):.1f})")
 assert gap < 1e-3 * max(1.0, float(np.ptp(reference_out))), "The folded convolution differs."
+
+library_kernel, library_bias = fold_bn(conv, bn)  # cnnlabs.layers' own implementation
+library_gap = max(float(np.abs(library_kernel - folded_kernel).max()),
+                  float(np.abs(library_bias - folded_bias).max()))
+print(f"your fold vs cnnlabs.layers.fold_bn: max |difference| = {library_gap:.1e}")
+assert library_gap < 1e-4, "Your folded kernel or bias differs from cnnlabs.layers.fold_bn."
 
 # %% [markdown]
 # **Question 3.** Can you fold BN into the convolution during *training*? What about
