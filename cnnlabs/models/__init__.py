@@ -12,8 +12,9 @@ them would hide the module. Use ``build_model("alexnet")`` or import them from
 their module. See docs/models.md for the table of registered names.
 """
 
-from cnnlabs.models import alexnet, inception, lenet, resnet, vgg
+from cnnlabs.models import alexnet, blocks, inception, lenet, resnet, vgg
 from cnnlabs.models.alexnet import alexnet_grouped, alexnet_small
+from cnnlabs.models.blocks import dense_block, se_block, transition_block
 from cnnlabs.models.inception import GOOGLENET_WIDTHS, googlenet, googlenet_small, inception_module
 from cnnlabs.models.lenet import LENET5_C3_TABLE, lenet5, lenet5_paper_c3
 from cnnlabs.models.registry import build_model, get_builder, list_models, register
@@ -52,6 +53,10 @@ from cnnlabs.models.vgg import (
 )
 
 __all__ = [
+    "blocks",
+    "dense_block",
+    "se_block",
+    "transition_block",
     "GOOGLENET_WIDTHS",
     "LENET5_C3_TABLE",
     "googlenet",
