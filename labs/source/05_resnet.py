@@ -37,6 +37,7 @@ from cnnlabs.analysis import layer_table
 from cnnlabs.checks import checker, or_reference
 from cnnlabs.checks import lab05_resnet as reference  # used only while an exercise is not done
 from cnnlabs.env import device_report, seed_everything
+from cnnlabs.models import build_model
 from cnnlabs.profiles import get_profile
 from cnnlabs.training import train
 
@@ -288,6 +289,13 @@ for option, count in counts.items():
     print(f"ResNet-20, option {option}: {count:>8,} parameters  (+{count - counts['A']:,} over A)")
 print(f"B adds {(counts['B'] - counts['A']) / counts['A']:.1%}, C adds "
       f"{(counts['C'] - counts['A']) / counts['A']:.1%} to ResNet-20")
+
+# %%
+# The model zoo's CIFAR ResNets (cnnlabs.models, built independently) must count the same.
+zoo_counts = {option: build_model("resnet20", shortcut=option).count_params() for option in "ABC"}
+print(f"cnnlabs.models resnet20 with options A/B/C: {list(zoo_counts.values())}; "
+      f"the networks built from your blocks agree: {zoo_counts == counts}")
+assert zoo_counts == counts, (zoo_counts, counts)
 
 # %% [markdown]
 # The paper found B slightly better than A and C marginally better than B on ImageNet
