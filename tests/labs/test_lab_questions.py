@@ -91,8 +91,9 @@ def test_convolution_that_ignores_the_stride_fails_only_the_stride_case():
 
 
 def test_output_size_without_padding_fails_the_padding_case():
-    outcomes = _public("01_lenet5", "output_size", lambda n, k, stride=1, padding=0:
-                       (n - k) // stride + 1)
+    outcomes = _public(
+        "01_lenet5", "output_size", lambda n, k, stride=1, padding=0: (n - k) // stride + 1
+    )
     assert [o.status for o in outcomes] == ["passed", "passed", "passed", "failed"]
     assert outcomes[3].hint == "The padding is added on both sides: n + 2p."
 
