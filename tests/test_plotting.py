@@ -24,14 +24,23 @@ def fake_run(losses, val=None) -> TrainResult:
     history = {"loss": list(losses)}
     if val is not None:
         history["val_loss"] = list(val)
-    return TrainResult(history=history, epochs=len(losses), batch_size=1, examples_per_epoch=1,
-                       epoch_seconds=[1.0] * len(losses), examples_per_sec=1.0, seconds=1.0,
-                       params=1)
+    return TrainResult(
+        history=history,
+        epochs=len(losses),
+        batch_size=1,
+        examples_per_epoch=1,
+        epoch_seconds=[1.0] * len(losses),
+        examples_per_sec=1.0,
+        seconds=1.0,
+        params=1,
+    )
 
 
 def test_history_with_seed_band_and_validation():
-    seeds = MultiSeedResult([0, 1], [fake_run([1.0, 0.5, 0.2], [1.1, 0.7, 0.4]),
-                                     fake_run([1.2, 0.7, 0.3], [1.3, 0.8, 0.5])])
+    seeds = MultiSeedResult(
+        [0, 1],
+        [fake_run([1.0, 0.5, 0.2], [1.1, 0.7, 0.4]), fake_run([1.2, 0.7, 0.3], [1.3, 0.8, 0.5])],
+    )
     fig = plotting.plot_history({"ReLU": seeds, "tanh": fake_run([2.0, 1.5, 1.0])}, "loss")
     render(fig)
     ax = fig.axes[0]
@@ -60,8 +69,13 @@ def test_history_errors():
 
 def test_image_grid_marks_wrong_predictions():
     images = np.random.default_rng(0).integers(0, 255, size=(5, 28, 28, 1), dtype=np.uint8)
-    fig = plotting.image_grid(images, [0, 1, 2, 3, 4], predictions=[0, 1, 2, 3, 9],
-                              class_names=[str(i) for i in range(10)], ncols=3)
+    fig = plotting.image_grid(
+        images,
+        [0, 1, 2, 3, 4],
+        predictions=[0, 1, 2, 3, 9],
+        class_names=[str(i) for i in range(10)],
+        ncols=3,
+    )
     render(fig)
     titles = {ax.get_title(): ax.title.get_color() for ax in fig.axes if ax.get_title()}
     assert titles["9 (4)"] == "red" and titles["0 (0)"] == "black"

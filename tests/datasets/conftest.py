@@ -36,7 +36,10 @@ def shared_mnist() -> Path:
 @pytest.fixture(scope="session")
 def debian_fashion() -> Path:
     folder = Path("/usr/share/datasets/fashion-mnist")
-    need(folder / "train-images-idx3-ubyte.gz", "Fashion-MNIST (Debian package dataset-fashion-mnist)")
+    need(
+        folder / "train-images-idx3-ubyte.gz",
+        "Fashion-MNIST (Debian package dataset-fashion-mnist)",
+    )
     return folder
 
 

@@ -14,8 +14,19 @@ from pathlib import Path
 
 import numpy as np
 
-CIFAR10_NAMES = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
-                 "truck"]
+CIFAR10_NAMES = [
+    "airplane",
+    "automobile",
+    "bird",
+    "cat",
+    "deer",
+    "dog",
+    "frog",
+    "horse",
+    "ship",
+    "truck",
+]
+
 
 def idx_bytes(array: np.ndarray) -> bytes:
     """IDX encoding of a uint8 array: magic 0x0000080N, big-endian dims, then the bytes."""
@@ -26,7 +37,10 @@ def idx_bytes(array: np.ndarray) -> bytes:
 def write_idx(folder: Path, split: str, images: np.ndarray, labels: np.ndarray, gz=True) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     prefix = "train" if split == "train" else "t10k"
-    for name, array in ((f"{prefix}-images-idx3-ubyte", images), (f"{prefix}-labels-idx1-ubyte", labels)):
+    for name, array in (
+        (f"{prefix}-images-idx3-ubyte", images),
+        (f"{prefix}-labels-idx1-ubyte", labels),
+    ):
         data = idx_bytes(array)
         if gz:
             (folder / f"{name}.gz").write_bytes(gzip.compress(data))
@@ -36,7 +50,9 @@ def write_idx(folder: Path, split: str, images: np.ndarray, labels: np.ndarray, 
 
 def digits(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
-    return rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), rng.integers(0, 10, n).astype(np.uint8)
+    return rng.integers(0, 256, (n, 28, 28), dtype=np.uint8), rng.integers(0, 10, n).astype(
+        np.uint8
+    )
 
 
 def cifar_images(n: int, seed: int) -> np.ndarray:
@@ -47,8 +63,12 @@ def cifar_images(n: int, seed: int) -> np.ndarray:
 def cifar_batch(images: np.ndarray, labels, label_key=b"labels") -> dict:
     """A batch dict as in the real files: byte keys, rows = R plane, G plane, B plane."""
     rows = images.transpose(0, 3, 1, 2).reshape(len(images), 3072)
-    return {b"batch_label": b"testing batch 1 of 1", label_key: list(map(int, labels)),
-            b"data": rows, b"filenames": [f"img_{i}.png".encode() for i in range(len(images))]}
+    return {
+        b"batch_label": b"testing batch 1 of 1",
+        label_key: list(map(int, labels)),
+        b"data": rows,
+        b"filenames": [f"img_{i}.png".encode() for i in range(len(images))],
+    }
 
 
 def dump(obj) -> bytes:
@@ -65,9 +85,17 @@ def cifar10_files(n: int = 6) -> tuple[dict[str, bytes], dict[str, tuple[np.ndar
         train_y += y
     test_x, test_y = cifar_images(n, 99), [(3 * j) % 10 for j in range(n)]
     files["test_batch"] = dump(cifar_batch(test_x, test_y))
-    files["batches.meta"] = dump({b"label_names": [s.encode() for s in CIFAR10_NAMES],
-                                  b"num_cases_per_batch": n, b"num_vis": 3072})
-    expected = {"train": (np.concatenate(train_x), np.array(train_y)), "test": (test_x, np.array(test_y))}
+    files["batches.meta"] = dump(
+        {
+            b"label_names": [s.encode() for s in CIFAR10_NAMES],
+            b"num_cases_per_batch": n,
+            b"num_vis": 3072,
+        }
+    )
+    expected = {
+        "train": (np.concatenate(train_x), np.array(train_y)),
+        "test": (test_x, np.array(test_y)),
+    }
     return files, expected
 
 
@@ -106,13 +134,45 @@ def py2_pickle(rows: np.ndarray, labels, label_key: bytes = b"labels") -> bytes:
     def integer(value: int) -> bytes:
         return b"J" + struct.pack("<i", value)
 
-    dtype = (b"cnumpy\ndtype\n" + s(b"u1") + integer(0) + integer(1) + b"\x87R"
-             + b"(" + integer(3) + s(b"|") + b"NNN" + integer(-1) + integer(-1) + integer(0)
-             + b"tb")
-    array = (b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\n" + integer(0) + b"\x85"
-             + s(b"b") + b"\x87R"
-             + b"(" + integer(1) + integer(rows.shape[0]) + integer(rows.shape[1]) + b"\x86"
-             + dtype + b"\x89" + s(rows.astype(np.uint8).tobytes()) + b"tb")
+    dtype = (
+        b"cnumpy\ndtype\n"
+        + s(b"u1")
+        + integer(0)
+        + integer(1)
+        + b"\x87R"
+        + b"("
+        + integer(3)
+        + s(b"|")
+        + b"NNN"
+        + integer(-1)
+        + integer(-1)
+        + integer(0)
+        + b"tb"
+    )
+    array = (
+        b"cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\n"
+        + integer(0)
+        + b"\x85"
+        + s(b"b")
+        + b"\x87R"
+        + b"("
+        + integer(1)
+        + integer(rows.shape[0])
+        + integer(rows.shape[1])
+        + b"\x86"
+        + dtype
+        + b"\x89"
+        + s(rows.astype(np.uint8).tobytes())
+        + b"tb"
+    )
     label_list = b"](" + b"".join(integer(int(v)) for v in labels) + b"e"
-    return (b"\x80\x02}(" + s(b"batch_label") + s(b"training batch 1 of 5")
-            + s(b"data") + array + s(label_key) + label_list + b"u.")
+    return (
+        b"\x80\x02}("
+        + s(b"batch_label")
+        + s(b"training batch 1 of 5")
+        + s(b"data")
+        + array
+        + s(label_key)
+        + label_list
+        + b"u."
+    )

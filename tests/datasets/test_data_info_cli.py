@@ -41,16 +41,24 @@ def test_data_info_names_a_damaged_file(isolated, tmp_path, capsys):
     assert main(["data", "info", "cifar10", "--data-dir", str(tmp_path)]) == 1
     first = capsys.readouterr().out.splitlines()[0]
     assert first.startswith(f"cifar10: DAMAGED FILE. {archive} is not a readable tar archive (")
-    assert first.endswith("). Delete it and download CIFAR-10 again (or copy a good file in its place).")
+    assert first.endswith(
+        "). Delete it and download CIFAR-10 again (or copy a good file in its place)."
+    )
 
 
 def test_data_info_for_all_datasets(shared_mnist, isolated, capsys):
     # CIFAR-10/100 are not offline, so the summary exit code is 1.
     assert main(["data", "info", "--data-dir", str(shared_mnist.parent)]) == 1
-    heads = [line for line in capsys.readouterr().out.splitlines()
-             if line and not line.startswith((" ", "looked", "expected", "load()"))]
+    heads = [
+        line
+        for line in capsys.readouterr().out.splitlines()
+        if line and not line.startswith((" ", "looked", "expected", "load()"))
+    ]
     assert [h.split(":")[0] for h in heads] == ["mnist", "fashion_mnist", "cifar10", "cifar100"]
-    assert heads[2] == "cifar10: not found on this machine (load() with download=True would download it)"
+    assert (
+        heads[2]
+        == "cifar10: not found on this machine (load() with download=True would download it)"
+    )
 
 
 def test_data_info_unknown_name_is_a_user_error(capsys):

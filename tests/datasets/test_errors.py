@@ -34,7 +34,7 @@ CIFAR10_EXPECTED = (
     "https://www.cs.toronto.edu/~kriz/cifar.html.\n"
 )
 CIFAR10_FIX = (
-    "Fix: put those files in a folder and pass data_dir=\"that folder\" to load() (or set "
+    'Fix: put those files in a folder and pass data_dir="that folder" to load() (or set '
     "$CNNLABS_DATA_DIR to it); with network access, load('cifar10', download=True) downloads "
     "it into the Keras cache."
 )
@@ -65,8 +65,10 @@ def _keras_cache_has_cifar10() -> bool:
     except ImportError:  # pragma: no cover - other Keras layouts
         return False
     base = os.path.join(keras_home(), "datasets")
-    return any(os.path.exists(os.path.join(base, p)) for p in
-               ("cifar-10-batches-py-target", "cifar-10-batches-py-target_archive"))
+    return any(
+        os.path.exists(os.path.join(base, p))
+        for p in ("cifar-10-batches-py-target", "cifar-10-batches-py-target_archive")
+    )
 
 
 @pytest.mark.timeout(60)
@@ -77,7 +79,9 @@ def test_failed_download_gives_the_clear_message_not_a_traceback(isolated, monke
     with socket.socket() as probe:  # a port that was free a moment ago: connection refused
         probe.bind(("127.0.0.1", 0))
         refuse = f"http://127.0.0.1:{probe.getsockname()[1]}"
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({"http": refuse, "https": refuse}))
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({"http": refuse, "https": refuse})
+    )
     monkeypatch.setattr(urllib.request, "_opener", opener)
     with pytest.raises(DatasetNotFoundError) as info:
         load("cifar10")
@@ -119,9 +123,13 @@ def test_truncated_gzip_says_how_much_was_there(isolated, tmp_path, shared_mnist
     with pytest.raises(DatasetCorruptError) as info:
         load("mnist", data_dir=folder, download=False)
     match = re.fullmatch(
-        re.escape(f"{folder / 't10k-images-idx3-ubyte.gz'} is truncated (the gzip stream ends "
-                  "early): its IDX header promises 10,000 images of 28 x 28, so 7,840,016 bytes "
-                  "were expected after decompression, found ") + r"([\d,]+)\. " + re.escape(FIX),
+        re.escape(
+            f"{folder / 't10k-images-idx3-ubyte.gz'} is truncated (the gzip stream ends "
+            "early): its IDX header promises 10,000 images of 28 x 28, so 7,840,016 bytes "
+            "were expected after decompression, found "
+        )
+        + r"([\d,]+)\. "
+        + re.escape(FIX),
         str(info.value),
     )
     assert match, str(info.value)
@@ -182,8 +190,9 @@ def test_gz_name_without_gzip_content(isolated, tmp_path):
     )
 
 
-def test_modified_official_file_fails_its_checksum_unless_verify_is_off(isolated, tmp_path,
-                                                                        shared_mnist):
+def test_modified_official_file_fails_its_checksum_unless_verify_is_off(
+    isolated, tmp_path, shared_mnist
+):
     folder = tmp_path / "mnist"
     folder.mkdir()
     content = bytearray(gzip.decompress((shared_mnist / "t10k-images-idx3-ubyte.gz").read_bytes()))
@@ -199,8 +208,10 @@ def test_modified_official_file_fails_its_checksum_unless_verify_is_off(isolated
         "Delete it and download MNIST again, or pass verify=False if you changed it on purpose."
     )
     data = load("mnist", data_dir=folder, download=False, verify=False)
-    assert data.source.startswith(f"test split only: IDX files in {folder} (via the data_dir "
-                                  "argument; checksums not verified)")
+    assert data.source.startswith(
+        f"test split only: IDX files in {folder} (via the data_dir "
+        "argument; checksums not verified)"
+    )
     assert data.x_test[0, 14, 14, 0] == content[16 + 14 * 28 + 14]
 
 

@@ -30,8 +30,9 @@ def assert_same(data, expected):
         assert getattr(data, f"y_{split}").dtype == np.int64
 
 
-@pytest.mark.parametrize("layout", ["cifar-10-batches-py-target/cifar-10-batches-py",
-                                    "cifar-10-batches-py"])
+@pytest.mark.parametrize(
+    "layout", ["cifar-10-batches-py-target/cifar-10-batches-py", "cifar-10-batches-py"]
+)
 def test_cifar10_batches_in_the_keras_cache(isolated, layout):
     files, expected = cifar10_files(n=6)
     folder = write_folder(isolated / "datasets" / layout, files)
@@ -39,7 +40,9 @@ def test_cifar10_batches_in_the_keras_cache(isolated, layout):
     assert data.x_train.shape == (30, 32, 32, 3) and data.x_test.shape == (6, 32, 32, 3)
     assert_same(data, expected)
     assert data.class_names == tuple(CIFAR10_NAMES)
-    assert data.source == f"CIFAR-10 batches in {folder} (via the Keras cache; checksums not verified)"
+    assert (
+        data.source == f"CIFAR-10 batches in {folder} (via the Keras cache; checksums not verified)"
+    )
     assert data.files["train"] == tuple(str(folder / f"data_batch_{i}") for i in range(1, 6))
 
 
@@ -83,8 +86,9 @@ def test_fashion_mnist_idx_files_in_the_keras_cache(isolated):
 @pytest.mark.parametrize("subfolder", ["", "cifar10"])
 def test_cifar10_from_the_official_archive_in_a_data_dir(isolated, tmp_path, subfolder):
     files, expected = cifar10_files(n=4)
-    archive = write_tar(tmp_path / "data" / subfolder / "cifar-10-python.tar.gz",
-                        "cifar-10-batches-py", files)
+    archive = write_tar(
+        tmp_path / "data" / subfolder / "cifar-10-python.tar.gz", "cifar-10-batches-py", files
+    )
     data = load("cifar10", data_dir=tmp_path / "data", download=False, verify=False)
     assert_same(data, expected)
     assert data.source == f"archive {archive} (via the data_dir argument; checksums not verified)"
@@ -170,7 +174,10 @@ def test_data_dir_may_be_the_batches_folder_itself(isolated, tmp_path):
     folder = write_folder(tmp_path / "cifar-10-batches-py", files)
     data = load("cifar10", data_dir=folder, download=False, verify=False)
     assert_same(data, expected)
-    assert data.source == f"CIFAR-10 batches in {folder} (via the data_dir argument; checksums not verified)"
+    assert (
+        data.source
+        == f"CIFAR-10 batches in {folder} (via the data_dir argument; checksums not verified)"
+    )
 
 
 def test_download_path_converts_what_keras_datasets_returns(isolated, tmp_path, monkeypatch):
@@ -188,7 +195,9 @@ def test_download_path_converts_what_keras_datasets_returns(isolated, tmp_path, 
     from cnnlabs.datasets import catalog
 
     spec = catalog.DATASETS["fashion_mnist"]
-    monkeypatch.setitem(catalog.DATASETS, "fashion_mnist", dataclasses.replace(spec, system_dirs=()))
+    monkeypatch.setitem(
+        catalog.DATASETS, "fashion_mnist", dataclasses.replace(spec, system_dirs=())
+    )
     keras_home = tmp_path / "keras_own"
     (xtr, ytr), (xte, yte) = digits(6, 4), digits(4, 5)
     write_idx(keras_home / "datasets" / "fashion-mnist", "train", xtr, ytr)

@@ -26,8 +26,12 @@ def test_mnist_test_set_from_data_dir(shared_mnist, isolated):
         f"test split only: IDX files in {shared_mnist} (via the data_dir argument; checksums "
         "verified); no train split (not found locally; download=False)"
     )
-    assert data.files == {"test": (str(shared_mnist / "t10k-images-idx3-ubyte.gz"),
-                                   str(shared_mnist / "t10k-labels-idx1-ubyte.gz"))}
+    assert data.files == {
+        "test": (
+            str(shared_mnist / "t10k-images-idx3-ubyte.gz"),
+            str(shared_mnist / "t10k-labels-idx1-ubyte.gz"),
+        )
+    }
 
 
 def test_mnist_found_through_the_environment_variable(shared_mnist, isolated, monkeypatch):
@@ -100,7 +104,8 @@ def test_fashion_mnist_from_debian(debian_fashion, isolated):
 
 
 def test_flat_idx_files_are_identified_by_checksum_never_substituted(
-        shared_mnist, debian_fashion, isolated, tmp_path):
+    shared_mnist, debian_fashion, isolated, tmp_path
+):
     flat = tmp_path / "flat"
     flat.mkdir()
     for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):

@@ -12,8 +12,9 @@ tf = pytest.importorskip("tensorflow")
 
 def numbered(n=64, size=8, channels=1):
     """Images whose every pixel holds the example's index, so batches reveal their order."""
-    x = np.broadcast_to(np.arange(n, dtype=np.uint8)[:, None, None, None],
-                        (n, size, size, channels)).copy()
+    x = np.broadcast_to(
+        np.arange(n, dtype=np.uint8)[:, None, None, None], (n, size, size, channels)
+    ).copy()
     return x, np.arange(n) % 10
 
 
@@ -99,7 +100,7 @@ def _sources(x, augmented):
             for candidate in (source, source[:, ::-1]):
                 for dy in range(9):
                     for dx in range(9):
-                        if np.array_equal(candidate[dy:dy + 32, dx:dx + 32], image):
+                        if np.array_equal(candidate[dy : dy + 32, dx : dx + 32], image):
                             match = i
                             break
                     if match is not None:
@@ -116,7 +117,7 @@ def _sources(x, augmented):
 def test_pad_to_centres_the_original():
     x, y = numbered(4, size=28)
     x[:, 0, 0, 0] = 255  # mark the top-left corner of each digit
-    (images, labels), = list(pipeline(x, y, batch_size=4, pad_to=32))
+    ((images, labels),) = list(pipeline(x, y, batch_size=4, pad_to=32))
     images = images.numpy()
     assert images.shape == (4, 32, 32, 1)
     np.testing.assert_allclose(images[:, 2:30, 2:30], x / 255.0, rtol=1e-6)
@@ -141,36 +142,57 @@ def test_normalize_false_keeps_pixel_values_and_labels_may_be_omitted():
 
 def test_labels_of_shape_n_by_one_are_accepted():
     x, y = numbered(6)
-    (_, labels), = list(pipeline(x, y[:, None], batch_size=8))
+    ((_, labels),) = list(pipeline(x, y[:, None], batch_size=8))
     np.testing.assert_array_equal(labels.numpy(), y)
 
 
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"x": np.zeros((4, 28, 28), np.uint8)}, ValueError,
-         "x must have shape (batch, height, width, channels), got shape (4, 28, 28). Add the "
-         "channel axis with x[..., None]."),
-        ({"x": np.zeros((4, 8, 8, 1), np.float32)}, ValueError,
-         "normalize=True scales uint8 pixels from [0, 255] to [0, 1], but x has dtype float32. "
-         "Pass the uint8 arrays from load(), or normalize=False for images you have already "
-         "scaled."),
-        ({"x": [[1]]}, TypeError,
-         "x must be a NumPy array of images, got list. Pass data.x_train (or np.asarray(...) of "
-         "your images)."),
-        ({"y": np.arange(3)}, ValueError,
-         "y must hold one integer label per image, shape (4,), got shape (3,) and dtype int64. "
-         "Pass the labels that belong to x."),
+        (
+            {"x": np.zeros((4, 28, 28), np.uint8)},
+            ValueError,
+            "x must have shape (batch, height, width, channels), got shape (4, 28, 28). Add the "
+            "channel axis with x[..., None].",
+        ),
+        (
+            {"x": np.zeros((4, 8, 8, 1), np.float32)},
+            ValueError,
+            "normalize=True scales uint8 pixels from [0, 255] to [0, 1], but x has dtype float32. "
+            "Pass the uint8 arrays from load(), or normalize=False for images you have already "
+            "scaled.",
+        ),
+        (
+            {"x": [[1]]},
+            TypeError,
+            "x must be a NumPy array of images, got list. Pass data.x_train (or np.asarray(...) of "
+            "your images).",
+        ),
+        (
+            {"y": np.arange(3)},
+            ValueError,
+            "y must hold one integer label per image, shape (4,), got shape (3,) and dtype int64. "
+            "Pass the labels that belong to x.",
+        ),
         ({"batch_size": 0}, ValueError, "batch_size must be a positive integer, got 0."),
-        ({"augment": True}, ValueError,
-         "augment=True only makes sense for training data, but training=False. Pass "
-         "training=True for the training pipeline and leave augment=False for test data."),
-        ({"pad_to": 6}, ValueError,
-         "pad_to=6 must be an integer at least as large as the images (8 x 8); e.g. pad_to=32 "
-         "turns 28 x 28 MNIST into LeNet-5's 32 x 32 input."),
-        ({"subset": 5}, ValueError,
-         "subset=5 must be an integer from 1 to 4 (the number of examples in x), or None to use "
-         "them all."),
+        (
+            {"augment": True},
+            ValueError,
+            "augment=True only makes sense for training data, but training=False. Pass "
+            "training=True for the training pipeline and leave augment=False for test data.",
+        ),
+        (
+            {"pad_to": 6},
+            ValueError,
+            "pad_to=6 must be an integer at least as large as the images (8 x 8); e.g. pad_to=32 "
+            "turns 28 x 28 MNIST into LeNet-5's 32 x 32 input.",
+        ),
+        (
+            {"subset": 5},
+            ValueError,
+            "subset=5 must be an integer from 1 to 4 (the number of examples in x), or None to use "
+            "them all.",
+        ),
         ({"training": "yes"}, TypeError, "training must be True or False, got 'yes'."),
         ({"seed": 1.5}, TypeError, "seed must be an integer, got 1.5."),
     ],
