@@ -36,7 +36,7 @@ def test_convolutions_and_matmuls_cost_two_flops_per_mac(index):
 
 
 def test_lenet5_every_profiler_flop_is_accounted_for():
-    models = pytest.importorskip("cnnlabs.models")
+    from cnnlabs import models
     model = models.build_model("lenet5")
     flops = profiler_flops(model)
     table = layer_table(model)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from cnnlabs.datasets import pipeline
-
-tf = pytest.importorskip("tensorflow")
 
 
 def numbered(n=64, size=8, channels=1):
