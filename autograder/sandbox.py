@@ -178,8 +178,8 @@ def ensure_user(slot: int) -> tuple[int, int]:
     return entry.pw_uid, entry.pw_gid
 
 
-def processes_of_uid(uid: int) -> list[int]:
-    """Pids of all live (non-zombie) processes whose real uid is ``uid``."""
+def processes_of_uid(uid: int, zombies: bool = False) -> list[int]:
+    """Pids of the processes whose real uid is ``uid`` (zombies only when asked)."""
     found = []
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
@@ -191,12 +191,56 @@ def processes_of_uid(uid: int) -> list[int]:
                     if line.startswith("State:"):
                         state = line.split()[1]
                     elif line.startswith("Uid:"):
-                        if int(line.split()[1]) == uid and state != "Z":
+                        if int(line.split()[1]) == uid and (zombies or state != "Z"):
                             found.append(int(entry))
                         break
         except (OSError, ValueError, IndexError):
             continue
     return found
+
+
+def kill_uid(uid: int) -> None:
+    """SIGKILLs every process of ``uid`` at once, fork bombs included.
+
+    A child of ours takes the uid and calls ``kill(-1, SIGKILL)``: the kernel signals all
+    processes that uid may signal in one pass that new forks cannot race (a pid-by-pid
+    loop can fall behind a fork bomb). Only for the sandbox users, never a real user.
+    """
+    if uid == 0:
+        raise ValueError("kill_uid(0) would kill the whole machine")
+    pid = os.fork()
+    if pid == 0:  # the child: only system calls until _exit
+        try:
+            os.setresgid(65534, 65534, 65534)
+            os.setgroups([])
+            os.setresuid(uid, uid, uid)
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+
+
+def wait_until_gone(uid: int, timeout: float = 10.0) -> bool:
+    """Kills ``uid``'s processes until none is left; True when none is left in time.
+
+    Killed processes still count against the user's RLIMIT_NPROC until they are
+    reaped, so the next kernel of this user could not start threads if we left early.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        kill_uid(uid)
+        for pid in processes_of_uid(uid, zombies=True):
+            try:  # our own dead children (the kernel) are reaped here
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+        if not processes_of_uid(uid, zombies=True):
+            return True
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
 
 
 LOCK_DIR = Path("/run/lock") if Path("/run/lock").is_dir() else Path("/tmp")
@@ -220,11 +264,9 @@ def acquire_user(hint: int = 0, tries: int = 64):
             os.close(fd)
             continue
         uid, gid = ensure_user(slot)
-        for pid in processes_of_uid(uid):  # orphans of a grader that crashed
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
+        if not wait_until_gone(uid):  # orphans of an earlier grader, reaped or not
+            os.close(fd)
+            continue  # this user still has processes: take another
         return slot, uid, gid, fd
     raise RuntimeError(f"no free sandbox user among {tries} ({USER_PREFIX}N); too many graders?")
 
@@ -362,6 +404,8 @@ class Sandbox:
                 os.killpg(pgid, signal.SIGKILL)
             except OSError:
                 pass
+        if self.uid is not None:
+            wait_until_gone(self.uid)
         for _ in range(50):
             pids = self.pids()
             if not pids:

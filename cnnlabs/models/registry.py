@@ -18,6 +18,7 @@ Used in: every lab (the check cells and ``cnnlabs train``/``cnnlabs summary``).
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable
 
 _REGISTRY: dict[str, Callable] = {}
@@ -85,7 +86,10 @@ def get_builder(name: str) -> Callable:
     if key in _REGISTRY:
         hint = f"Did you mean {key!r}?"
     else:
-        close = difflib.get_close_matches(key, list(_REGISTRY), n=3, cutoff=0.6)
+        # Names that extend what was typed ("lenet" -> "lenet5") first, then look-alikes.
+        prefixed = [n for n in _REGISTRY if n.startswith(key)] if len(key) >= 3 else []
+        close = sorted(prefixed, key=_natural)[:3]
+        close = close or difflib.get_close_matches(key, list(_REGISTRY), n=3, cutoff=0.6)
         if close:
             hint = "Did you mean " + " or ".join(repr(c) for c in close) + "?"
         else:
@@ -94,6 +98,11 @@ def get_builder(name: str) -> Callable:
         f"Unknown model name {name!r}. {hint} "
         "Call cnnlabs.models.list_models() to see every registered name."
     )
+
+
+def _natural(name: str) -> list:
+    """Sort key putting resnet18 before resnet101."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
 def build_model(name: str, /, **kwargs):

@@ -22,7 +22,7 @@ def test_unknown_name_suggests_close_matches():
     with pytest.raises(ValueError) as info:
         build_model("lenet")
     assert str(info.value) == (
-        "Unknown model name 'lenet'. Did you mean 'lenet5'? "
+        "Unknown model name 'lenet'. Did you mean 'lenet5' or 'lenet5_paper_c3'? "
         "Call cnnlabs.models.list_models() to see every registered name."
     )
 
