@@ -18,6 +18,8 @@ def _cnnlabs_export(manifest_path, question_id):
 
     import numpy as np
 
+    from autograder.plainio import decode
+    from autograder.plainio import encode as encode_plain
     from cnnlabs.checks.checker import export_model, is_unattempted, student_traceback
     from cnnlabs.checks.plain import PlainDataError, to_plain
 
@@ -28,44 +30,10 @@ def _cnnlabs_export(manifest_path, question_id):
     namespace = get_ipython().user_ns  # noqa: F821 (defined in a kernel)
 
     def encode(value, arrays):
-        if value is None or type(value) is bool:
-            return value
-        if type(value) is int:
-            return {"i": str(value)}
-        if type(value) is float:
-            return {"f": repr(value)}
-        if type(value) is complex:
-            return {"c": [repr(value.real), repr(value.imag)]}
-        if type(value) is str:
-            return {"s": value}
-        if type(value) in (list, tuple):
-            return {"l" if type(value) is list else "t": [encode(v, arrays) for v in value]}
-        if type(value) is dict:
-            return {"d": [[k, encode(v, arrays)] for k, v in value.items()]}
-        if type(value) is np.ndarray:
-            key = f"a{len(arrays)}"
-            arrays[key] = value
-            return {"a": key}
-        raise PlainDataError(f"cannot encode {type(value).__name__}")
-
-    def decode(node, arrays):
-        if node is None or type(node) is bool:
-            return node
-        ((tag, value),) = node.items()
-        if tag == "i":
-            return int(value)
-        if tag == "f":
-            return float(value)
-        if tag == "c":
-            return complex(float(value[0]), float(value[1]))
-        if tag == "s":
-            return value
-        if tag in ("l", "t"):
-            items = [decode(v, arrays) for v in value]
-            return items if tag == "l" else tuple(items)
-        if tag == "d":
-            return {k: decode(v, arrays) for k, v in value}
-        return arrays[value]
+        try:
+            return encode_plain(value, arrays)
+        except TypeError as exc:
+            raise PlainDataError(str(exc)) from None
 
     def write(stem, record, arrays):
         if arrays:

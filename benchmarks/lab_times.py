@@ -1,0 +1,99 @@
+"""Wall-clock time of every solution notebook in the current profile, cell by cell.
+
+Runs `solutions/NN_name.ipynb` top to bottom through nbclient (the path nbval and
+the grader take), in the profile that CNNLABS_PROFILE selects (`smoke` on a CPU for
+CI and grading, `full` on a Colab-class GPU), and prints per lab its total time and
+its slowest cells. Nothing is written back to the notebooks.
+
+Usage:
+    CNNLABS_PROFILE=smoke python benchmarks/lab_times.py            # every lab
+    CNNLABS_PROFILE=full python benchmarks/lab_times.py 01 05       # some labs
+    python benchmarks/lab_times.py --json times.json
+
+The smoke budget is "about 2 minutes or less per lab on the 2-core CPU"; the full
+budget "about 15 minutes or less on a Colab T4". Figures go into docs/benchmarks.md
+and the README's table of labs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def solution_notebooks(selected: list[str]) -> list[Path]:
+    notebooks = sorted((ROOT / "solutions").glob("[0-9][0-9]_*.ipynb"))
+    if selected:
+        notebooks = [p for p in notebooks if any(p.stem.startswith(s) for s in selected)]
+    if not notebooks:
+        sys.exit(f"no solution notebook matches {selected}; see {ROOT / 'solutions'}")
+    return notebooks
+
+
+class TimedClient(NotebookClient):
+    """An nbclient client that records each code cell's wall-clock seconds."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cell_seconds: list[tuple[float, int, str]] = []
+
+    async def async_execute_cell(self, cell, cell_index, *args, **kwargs):
+        start = time.perf_counter()
+        result = await super().async_execute_cell(cell, cell_index, *args, **kwargs)
+        if cell.cell_type == "code":
+            first = next((line for line in cell.source.splitlines() if line.strip()), "")
+            self.cell_seconds.append((time.perf_counter() - start, cell_index, first[:60]))
+        return result
+
+
+def time_notebook(path: Path, timeout: int) -> dict:
+    nb = nbformat.read(path, as_version=4)
+    client = TimedClient(nb, timeout=timeout, kernel_name="python3",
+                         resources={"metadata": {"path": str(path.parent)}})
+    start = time.perf_counter()
+    client.execute()
+    total = time.perf_counter() - start
+    slowest = sorted(client.cell_seconds, reverse=True)[:3]
+    return {
+        "lab": path.stem,
+        "seconds": round(total, 1),
+        "slowest_cells": [{"cell": i, "seconds": round(s, 1), "starts": text}
+                          for s, i, text in slowest],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("labs", nargs="*", help="lab numbers or names (default: all)")
+    parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    profile = os.environ.setdefault("CNNLABS_PROFILE", "full")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    print(f"profile {profile}, {platform.node()}, {os.cpu_count()} CPUs, "
+          f"CNNLABS_DATA_DIR={os.environ.get('CNNLABS_DATA_DIR', '(unset)')}", flush=True)
+    results = []
+    for path in solution_notebooks(args.labs):
+        result = time_notebook(path, args.timeout)
+        results.append(result)
+        cells = "; ".join(f"cell {c['cell']} {c['seconds']:.0f} s ({c['starts']})"
+                          for c in result["slowest_cells"])
+        print(f"{result['lab']:<28} {result['seconds']:7.1f} s   slowest: {cells}", flush=True)
+    print(f"{'all labs':<28} {sum(r['seconds'] for r in results):7.1f} s")
+    if args.json:
+        args.json.write_text(json.dumps({"profile": profile, "labs": results}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
