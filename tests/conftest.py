@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -34,3 +35,15 @@ def mnist_test_set():
     from cnnlabs.datasets import load
 
     return load("mnist", data_dir=str(data_dir), download=False)
+
+
+@pytest.fixture(scope="session")
+def documented_params() -> dict[str, int]:
+    """The parameter count of each registered model as docs/models.md's table states it."""
+    docs = Path(__file__).resolve().parents[1] / "docs" / "models.md"
+    rows = {}
+    for line in docs.read_text().splitlines():
+        match = re.match(r"\|\s*`([a-z0-9_]+)`\s*\|.*\|\s*([\d,]+)\s*\|\s*$", line)
+        if match:
+            rows[match.group(1)] = int(match.group(2).replace(",", ""))
+    return rows

@@ -3,39 +3,27 @@
 from __future__ import annotations
 
 import json
-import re
-from pathlib import Path
 
 import pytest
 
 from cnnlabs.cli import main
 from cnnlabs.models import list_models
 
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "models.md"
 # Small models run in the default suite; ImageNet-sized and deep ones take seconds each
 # to build on a CPU and run with -m slow.
 QUICK = {"lenet5", "lenet5_paper_c3", "alexnet_small", "vgg11_small", "vgg16_small",
          "googlenet_small", "resnet20", "plain20", "preact_resnet20"}
 
 
-def documented_params() -> dict[str, int]:
-    rows = {}
-    for line in DOCS.read_text().splitlines():
-        match = re.match(r"\|\s*`([a-z0-9_]+)`\s*\|.*\|\s*([\d,]+)\s*\|\s*$", line)
-        if match:
-            rows[match.group(1)] = int(match.group(2).replace(",", ""))
-    return rows
-
-
 @pytest.mark.parametrize(
     "name", [n if n in QUICK else pytest.param(n, marks=pytest.mark.slow) for n in list_models()]
 )
-def test_summary_works_for_every_registered_model(name, tmp_path, capsys):
+def test_summary_works_for_every_registered_model(name, tmp_path, capsys, documented_params):
     path = tmp_path / f"{name}.json"
     assert main(["summary", name, "--json", str(path)]) == 0
     report = json.loads(path.read_text())
     assert report["model"] == name
-    assert report["total_params"] == documented_params()[name]
+    assert report["total_params"] == documented_params[name]
     assert report["total_macs"] > 0 and report["layers"]
     assert name in capsys.readouterr().out
 

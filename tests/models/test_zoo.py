@@ -7,16 +7,12 @@ in EXPECTED_PARAMS and in docs/models.md (the same number in both).
 from __future__ import annotations
 
 import json
-import re
-from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
 
 from cnnlabs.models import build_model, list_models
-
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "models.md"
 
 # count_params() with the default arguments (see docs/models.md for the sources).
 EXPECTED_PARAMS = {
@@ -78,23 +74,14 @@ def names(heavy_marks=()):
     ]
 
 
-def docs_table() -> dict[str, int]:
-    rows = {}
-    for line in DOCS.read_text().splitlines():
-        match = re.match(r"\|\s*`([a-z0-9_]+)`\s*\|.*\|\s*([\d,]+)\s*\|\s*$", line)
-        if match:
-            rows[match.group(1)] = int(match.group(2).replace(",", ""))
-    return rows
-
-
-def test_every_registered_model_has_an_expected_count_and_a_docs_row():
+def test_every_registered_model_has_an_expected_count_and_a_docs_row(documented_params):
     assert sorted(EXPECTED_PARAMS) == list_models()
-    assert sorted(docs_table()) == list_models()
+    assert sorted(documented_params) == list_models()
 
 
 @pytest.mark.parametrize("name", list_models())
-def test_docs_list_the_tested_parameter_count(name):
-    assert docs_table()[name] == EXPECTED_PARAMS[name]
+def test_docs_list_the_tested_parameter_count(name, documented_params):
+    assert documented_params[name] == EXPECTED_PARAMS[name]
 
 
 @pytest.mark.parametrize("name", names(SLOW_BUILD))
