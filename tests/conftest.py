@@ -38,6 +38,18 @@ def mnist_test_set():
 
 
 @pytest.fixture(scope="session")
+def fashion_mnist():
+    """All of Fashion-MNIST (60,000 + 10,000) from Debian's dataset-fashion-mnist."""
+    require_data(
+        Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"),
+        "Fashion-MNIST (apt-get install dataset-fashion-mnist)",
+    )
+    from cnnlabs.datasets import load
+
+    return load("fashion_mnist", download=False)
+
+
+@pytest.fixture(scope="session")
 def documented_params() -> dict[str, int]:
     """The parameter count of each registered model as docs/models.md's table states it."""
     docs = Path(__file__).resolve().parents[1] / "docs" / "models.md"

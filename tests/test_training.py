@@ -227,19 +227,12 @@ def test_lenet5_learns_real_mnist(mnist_test_set):
 
 
 @pytest.mark.slow
-def test_lenet5_fashion_mnist_reaches_89_percent():
-    from pathlib import Path
-
-    from cnnlabs.datasets import load, pipeline
+def test_lenet5_fashion_mnist_reaches_89_percent(fashion_mnist):
+    from cnnlabs.datasets import pipeline
     from cnnlabs.env import seed_everything
     from cnnlabs.models import build_model
-    from conftest import require_data
 
-    require_data(
-        Path("/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"),
-        "Fashion-MNIST (apt-get install dataset-fashion-mnist)",
-    )
-    data = load("fashion_mnist", download=False)
+    data = fashion_mnist
     seed_everything(0)
     train_ds = pipeline(data.x_train, data.y_train, batch_size=128, training=True, pad_to=32)
     test_ds = pipeline(data.x_test, data.y_test, batch_size=1000, pad_to=32)
