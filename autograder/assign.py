@@ -43,132 +43,49 @@ from __future__ import annotations
 
 import argparse
 import copy
-import difflib
 import hashlib
 import os
-import re
 import sys
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
+from autograder.labfiles import Lab, UnknownLabError, available_labs, find_root, resolve_labs
+from autograder.markers import (
+    BEGIN,
+    END,
+    SOLUTION_TAG,
+    STUDENT_STUB,
+    STUDENT_TAG,
+    MarkerError,
+    split_solution,
+)
 from cnnlabs import _meta
 from cnnlabs.cli import UserError
 
-BEGIN = "### BEGIN SOLUTION"
-END = "### END SOLUTION"
-STUDENT_STUB = "...  # YOUR CODE HERE"
+# Discovery and markers live in their own modules; re-exported for existing callers.
+__all__ = [
+    "BEGIN",
+    "END",
+    "STUDENT_STUB",
+    "Lab",
+    "MarkerError",
+    "UnknownLabError",
+    "available_labs",
+    "build_notebooks",
+    "find_root",
+    "generate",
+    "resolve_labs",
+    "run",
+    "split_solution",
+    "stale",
+]
+
 NBVAL_CHECK = "# NBVAL_CHECK_OUTPUT"
-SOLUTION_TAG = "solution"
-STUDENT_TAG = "student"
 VERSIONS = ("student", "solution")
 
-_BEGIN_RE = re.compile(r"^(?P<indent>[ \t]*)### BEGIN SOLUTION[ \t]*$")
-_END_RE = re.compile(r"^[ \t]*### END SOLUTION[ \t]*$")
-_CELL_RE = re.compile(r"^# %%")
-# Near misses such as `## BEGIN SOLUTION` or `### END SOLUTION here`.
-_NEAR_MARKER_RE = re.compile(r"^[ \t]*#+[ \t]*(BEGIN|END)[ \t]+SOLUTION\b", re.IGNORECASE)
-# A stub line: `name = ...` or `a, b = ...`, optionally followed by a comment.
-_STUB_RE = re.compile(r"^[A-Za-z_][\w, ]*=\s*\.\.\.\s*(#.*)?$")
-_LAB_RE = re.compile(r"^(?P<number>\d{2})_(?P<name>\w+)$")
-
 KERNELSPEC = {"display_name": "Python 3", "language": "python", "name": "python3"}
-
-
-class MarkerError(UserError):
-    """A lab source has unbalanced or misplaced solution markers."""
-
-
-class UnknownLabError(UserError):
-    """A lab name that matches no source in labs/source."""
-
-
-@dataclass(frozen=True)
-class Lab:
-    """One lab source and the two notebooks generated from it."""
-
-    name: str  # "01_lenet5"
-    root: Path
-
-    @property
-    def source(self) -> Path:
-        return self.root / "labs" / "source" / f"{self.name}.py"
-
-    def notebook(self, version: str) -> Path:
-        folder = "labs" if version == "student" else "solutions"
-        return self.root / folder / f"{self.name}.ipynb"
-
-    def relative(self, version: str) -> str:
-        return self.notebook(version).relative_to(self.root).as_posix()
-
-
-# --------------------------------------------------------------------------- markers
-
-
-def split_solution(text: str, path: str = "<source>") -> tuple[str, str]:
-    """Splits a marked-up lab source into its solution and student texts.
-
-    Args:
-        text: the source (jupytext percent format) with `### BEGIN SOLUTION` /
-            `### END SOLUTION` marker lines.
-        path: the file name used in error messages.
-
-    Returns:
-        `(solution_text, student_text)`: the solution keeps the code between the
-        markers and drops the marker lines; the student version replaces each block
-        by `...  # YOUR CODE HERE` at the block's indentation, or removes it when it
-        is a top-level block right after a stub line (`answer = ...`).
-
-    Raises:
-        MarkerError: naming the file and line of an unbalanced or misplaced marker.
-    """
-    solution: list[str] = []
-    student: list[str] = []
-    open_line = 0  # line number of the open BEGIN marker, 0 when none is open
-    indent = ""
-    for number, line in enumerate(text.splitlines(), start=1):
-        begin = _BEGIN_RE.match(line)
-        if begin:
-            if open_line:
-                raise MarkerError(
-                    f"{path}:{number}: found '{BEGIN}' inside the block opened at line "
-                    f"{open_line}. Blocks cannot be nested: close the first one with "
-                    f"'{END}' before line {number}."
-                )
-            open_line, indent = number, begin.group("indent")
-            previous = student[-1] if student else ""
-            if not (indent == "" and _STUB_RE.match(previous)):
-                student.append(indent + STUDENT_STUB)
-            continue
-        if _END_RE.match(line):
-            if not open_line:
-                raise MarkerError(
-                    f"{path}:{number}: found '{END}' without a '{BEGIN}' before it. "
-                    f"Add the missing '{BEGIN}' or delete this line."
-                )
-            open_line = 0
-            continue
-        if open_line and _CELL_RE.match(line):
-            raise MarkerError(
-                f"{path}:{number}: a new cell ('# %%') starts inside the solution block "
-                f"opened at line {open_line}. Close the block with '{END}' in the same cell."
-            )
-        if _NEAR_MARKER_RE.match(line):
-            raise MarkerError(
-                f"{path}:{number}: {line.strip()!r} looks like a solution marker but is "
-                f"not one. Write exactly '{BEGIN}' or '{END}' alone on its line."
-            )
-        solution.append(line)
-        if not open_line:
-            student.append(line)
-    if open_line:
-        raise MarkerError(
-            f"{path}:{open_line}: '{BEGIN}' is never closed. Add '{END}' at the end of "
-            "the solution, in the same cell."
-        )
-    return "\n".join(solution) + "\n", "\n".join(student) + "\n"
 
 
 # --------------------------------------------------------------------------- notebooks
@@ -315,55 +232,6 @@ def _read_existing(path: Path) -> nbformat.NotebookNode | None:
 
 
 # --------------------------------------------------------------------------- labs
-
-
-def find_root(start: Path | None = None) -> Path:
-    """The repository root: the nearest folder above `start` holding labs/source."""
-    here = (start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "labs" / "source").is_dir():
-            return folder
-    package_root = Path(__file__).resolve().parent.parent
-    if (package_root / "labs" / "source").is_dir():
-        return package_root
-    raise UserError(
-        f"No labs/source folder found in {here} or any folder above it. "
-        "Run `cnnlabs assign` inside the cnnlabs repository or pass --root DIR."
-    )
-
-
-def available_labs(root: Path) -> list[str]:
-    folder = root / "labs" / "source"
-    return sorted(p.stem for p in folder.glob("*.py") if _LAB_RE.match(p.stem))
-
-
-def resolve_labs(names: list[str], root: Path) -> list[Lab]:
-    """Maps `01_lenet5`, `01`, `1` or `lenet5` to labs; all labs when `names` is empty."""
-    available = available_labs(root)
-    if not available:
-        raise UserError(f"No lab sources (labs/source/NN_name.py) in {root}.")
-    if not names:
-        return [Lab(name, root) for name in available]
-    labs: list[Lab] = []
-    for raw in names:
-        key = Path(raw).stem if raw.endswith((".py", ".ipynb")) else raw
-        matches = [
-            name
-            for name in available
-            if key == name
-            or (key.isdigit() and int(key) == int(name[:2]))
-            or key == _LAB_RE.match(name).group("name")
-        ]
-        if len(matches) != 1:
-            close = difflib.get_close_matches(key, available, n=3, cutoff=0.5)
-            hint = f" Did you mean {', '.join(close)}?" if close else ""
-            raise UnknownLabError(
-                f"Unknown lab {raw!r}.{hint} Available labs: {', '.join(available)} "
-                "(a number such as 1 or 01 works too)."
-            )
-        if matches[0] not in [lab.name for lab in labs]:
-            labs.append(Lab(matches[0], root))
-    return labs
 
 
 def generate(lab: Lab) -> dict[str, str]:
