@@ -5,7 +5,10 @@ per-submission deadline. Outputs are drained and discarded as they arrive (the
 grade never depends on them, and hundreds of megabytes of prints cost nothing).
 A cell that times out is interrupted (the kernel is killed when it ignores the
 interrupt); a kernel that dies (crash, ``os._exit``, OOM kill) is restarted and
-the next cells run, so only the answers lost with it are missing.
+the next cells run, so only the answers lost with it are missing. The deadline
+bounds everything (cells, kernel restarts, the export): once it has passed,
+nothing more runs. A message whose signature does not verify (forged by the
+kernel) is dropped; it never stops the session.
 """
 
 from __future__ import annotations
@@ -54,14 +57,27 @@ class Run:
 
 
 class KernelSession:
-    """A sandboxed kernel for one submission."""
+    """A sandboxed kernel for one submission.
 
-    def __init__(self, sandbox: Sandbox, startup_timeout: float = 60.0):
+    Args:
+        sandbox: Sandbox.
+        startup_timeout: float, seconds a kernel may take to start.
+        deadline: float | None, ``time.monotonic()`` after which nothing runs.
+    """
+
+    def __init__(
+        self, sandbox: Sandbox, startup_timeout: float = 60.0, deadline: float | None = None
+    ):
         self.sandbox = sandbox
         self.startup_timeout = startup_timeout
+        self.deadline = deadline if deadline is not None else float("inf")
         self.km = None
         self.kc = None
         self._start()
+
+    def left(self) -> float:
+        """Seconds left before the deadline."""
+        return self.deadline - time.monotonic()
 
     def _start(self):
         km = _SandboxKernelManager(
@@ -70,13 +86,13 @@ class KernelSession:
             connection_file=str(self.sandbox.scratch / "kernel.json"),
         )
         km.sandbox = self.sandbox
-        log_path = self.sandbox.scratch.parent / f"kernel-{self.sandbox.id}.log"
-        with open(log_path, "ab") as log:  # root-only folder; the kernel only inherits the fd
+        log_path = self.sandbox.log_path  # 0600 in a 0700 folder; the kernel inherits the fd
+        with open(log_path, "ab") as log:
             km.start_kernel(env=self.sandbox.env(), stdout=log, stderr=log)
         kc = km.client()
         kc.start_channels()
         try:
-            kc.wait_for_ready(timeout=self.startup_timeout)
+            kc.wait_for_ready(timeout=max(1.0, min(self.startup_timeout, self.left())))
         except RuntimeError as exc:
             kc.stop_channels()
             self._kill(km)
@@ -111,14 +127,24 @@ class KernelSession:
         return self.km is not None and self.km.is_alive()
 
     def restart(self):
+        """A fresh kernel, if there is time left for one (else the session stays dead)."""
         if self.kc is not None:
             self.kc.stop_channels()
         self._kill()
         self.km = self.kc = None
-        self._start()
+        if self.left() > 0:
+            self._start()
 
     def run(self, code: str, timeout: float) -> tuple[str, str]:
-        """Runs code; returns (status, detail), status in ok/error/timeout/died."""
+        """Runs code; returns (status, detail), status in ok/error/timeout/died.
+
+        ``timeout`` is cut to the session's deadline; past it nothing is sent.
+        """
+        timeout = min(timeout, self.left())
+        if timeout <= 0:
+            return "timeout", "the submission ran out of time"
+        if self.kc is None:
+            return "died", "no kernel"
         kc = self.kc
         msg_id = kc.execute(
             code, silent=False, store_history=False, allow_stdin=False, stop_on_error=False
@@ -126,10 +152,7 @@ class KernelSession:
         deadline = time.monotonic() + timeout
         while True:
             self._drain(deadline)
-            try:
-                reply = kc.get_shell_msg(timeout=0.1)
-            except queue.Empty:
-                reply = None
+            reply = _get(kc.get_shell_msg, 0.1)
             if reply is not None and reply.get("parent_header", {}).get("msg_id") == msg_id:
                 content = reply.get("content", {})
                 if content.get("status") == "ok":
@@ -147,18 +170,18 @@ class KernelSession:
                 self.kc.get_iopub_msg(timeout=0)
             except queue.Empty:
                 return
+            except Exception:  # a forged or garbled message: dropped, the session goes on
+                continue
 
     def _interrupt(self, msg_id: str) -> tuple[str, str]:
-        try:
-            self.km.interrupt_kernel()
-        except Exception:
-            pass
-        end = time.monotonic() + 5
+        # SIGINT to every process of the sandbox user: the kernel is in its own
+        # session and PID namespace, out of reach of jupyter_client's killpg.
+        self.sandbox.interrupt(self._pgid())
+        end = time.monotonic() + max(0.5, min(5.0, self.left()))
         while time.monotonic() < end and self.alive():
             self._drain(end)
-            try:
-                reply = self.kc.get_shell_msg(timeout=0.2)
-            except queue.Empty:
+            reply = _get(self.kc.get_shell_msg, 0.2)
+            if reply is None:
                 continue
             if reply.get("parent_header", {}).get("msg_id") == msg_id:
                 return "timeout", "interrupted"
@@ -170,6 +193,16 @@ class KernelSession:
             self.kc.stop_channels()
         self._kill()
         self.km = self.kc = None
+
+
+def _get(method, timeout: float):
+    """One message, or None when there is none in time or it is forged (bad signature)."""
+    try:
+        return method(timeout=timeout)
+    except queue.Empty:
+        return None
+    except Exception:  # "Invalid Signature", bad JSON, ...: hostile data, dropped
+        return None
 
 
 def run_cells(
@@ -195,6 +228,8 @@ def run_cells(
             kind = "oom" if session.sandbox.oom_killed() else "died"
             run.events.append(Event(f"cell {index + 1}", kind))
             session.restart()
+            if session.kc is None:
+                continue  # no time left: the deadline check above records it
         elif status == "timeout":
             run.events.append(Event(f"cell {index + 1}", "timeout", detail))
         elif status == "error":

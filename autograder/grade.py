@@ -29,7 +29,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import plainio
-from autograder.sandbox import USER_PREFIX, Limits, Sandbox, detect
+from autograder.sandbox import USER_PREFIX, Limits, Sandbox, preflight
 from cnnlabs.checks.checker import (
     ERROR,
     FAILED,
@@ -437,15 +437,35 @@ def grade_submission(
 def _grade_sources(spec, sources, name, key, limits, slot, hidden_seed, out_dir):
     from autograder.execute import KernelSession, load_kernel_side, run_cells
 
-    caps = detect()
+    deadline = time.monotonic() + limits.submission_timeout  # cells, restarts and export
+    # A questions file given by path (fixtures, a course's own labs) is read by the
+    # notebook's check cells: the sandbox shows it, and nothing else of its folder.
+    hidden_dirs = [str(p.resolve()) for p in (spec.hidden_dir, default_hidden_dir()) if p]
+    questions_files = tuple(
+        sorted(
+            {
+                Path(code.co_filename)
+                for q in spec.questions
+                for case in q.public
+                for fn in (case.inputs, case.expected, case.check)
+                if (code := getattr(fn, "__code__", None)) and os.path.isfile(code.co_filename)
+                if not any(code.co_filename.startswith(h + os.sep) for h in hidden_dirs)
+            }
+        )
+    )
+    described = preflight(limits, expose=questions_files)  # raises SandboxUnavailable
     base = Path(tempfile.mkdtemp(prefix="cnnlabs-grade-"))
-    os.chmod(base, 0o711)
+    os.chmod(base, 0o711)  # the fallback's sandbox user reaches its scratch folder
     hide = [p for p in (spec.hidden_dir, default_hidden_dir(), out_dir) if p is not None]
-    sandbox = Sandbox(slot, base, limits, hide=tuple(hide))
+    try:
+        sandbox = Sandbox(slot, base, limits, hide=tuple(hide), expose=questions_files)
+    except BaseException:
+        shutil.rmtree(base, ignore_errors=True)
+        raise
     events = []
     exported: dict[str, str] = {}
     nonce = secrets.token_hex(8)
-    rng_seed = hidden_seed if hidden_seed is not None else secrets.randbits(63)
+    rng_seed = hidden_seed  # resolved by grade_submission (a run's seed or default_seed)
     session = None
     try:
         plans = {}
@@ -474,12 +494,11 @@ def _grade_sources(spec, sources, name, key, limits, slot, hidden_seed, out_dir)
         manifest_path = sandbox.scratch / f"{nonce}_manifest.json"
         manifest_path.write_text(json.dumps(manifest))
         os.chmod(manifest_path, 0o644)
-        deadline = time.monotonic() + limits.submission_timeout
         try:
-            session = KernelSession(sandbox)
+            session = KernelSession(sandbox, deadline=deadline)
         except Exception as exc:
             return _whole_failure(
-                spec, name, key, DIED, f"the kernel did not start: {exc}", caps.describe()
+                spec, name, key, DIED, f"the kernel did not start: {exc}", described
             )
         run = run_cells(session, sources, limits.cell_timeout, deadline)
         events = [asdict(e) for e in run.events]
@@ -500,7 +519,8 @@ def _grade_sources(spec, sources, name, key, limits, slot, hidden_seed, out_dir)
             if status == "died":
                 exported[question.id] = OOM if sandbox.oom_killed() else DIED
                 session.restart()
-                load_kernel_side(session)
+                if session.kc is not None:
+                    load_kernel_side(session)
             elif status == "timeout":
                 exported[question.id] = TIMEOUT
             elif status == "error":
@@ -552,7 +572,7 @@ def _grade_sources(spec, sources, name, key, limits, slot, hidden_seed, out_dir)
             total,
             spec.max_score,
             questions,
-            caps.describe(),
+            described,
             key,
             events=events,
             sandbox_user=user,

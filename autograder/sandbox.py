@@ -1,41 +1,63 @@
-"""The sandbox a student's kernel runs in: detect what the machine offers, use the strongest.
+"""The sandbox a student's kernel runs in: bubblewrap, a separate uid and cgroups.
 
-Mechanisms, strongest first (each is used when available and reported):
+The kernel command is ``python -m autograder.launcher`` (root: joins the
+submission's cgroups, sets rlimits) which execs ``bwrap``:
 
-- ``uid``: a separate unprivileged system user per worker slot
-  (``cnnlabs-sbx0``, ``cnnlabs-sbx1``, ...), created with ``useradd`` when the
-  grader runs as root. The grader's files (output folder, hidden tests copy) are
-  root-only; each scratch folder belongs to its slot's user, mode 0700.
-- ``netns``: ``unshare --net``: the kernel gets a network namespace with no
-  interface up (loopback included). The kernel talks to the grader over Unix
-  sockets (ZMQ ``ipc`` transport) in its scratch folder.
-- ``mountns``: ``unshare --mount``: inside, tmpfs is mounted over the hidden-tests
-  folder, the output folder and ``/root``, so they are not even visible.
-- ``cgroup``: cgroup v1/v2 ``memory`` (limit, OOM detection) and ``pids`` (fork
-  bombs) per submission; every process in it is killed at the end.
-- ``rlimit``: always: RLIMIT_CPU, RLIMIT_NPROC (per slot user), RLIMIT_FSIZE,
-  RLIMIT_CORE=0, and RLIMIT_AS when there is no memory cgroup.
+- new PID, network (no interface but a down loopback), IPC, UTS, mount and, where
+  possible, cgroup namespaces; ``--die-with-parent``, ``--new-session``;
+- a root made only of read-only binds: ``/usr``, ``/etc``, the ``/bin`` ``/lib*``
+  links, the interpreter (``sys.prefix``, ``sys.base_prefix`` and their real paths,
+  wherever they live: a pyenv under a 0700 ``/root`` works without a chmod), the
+  ``cnnlabs`` package and ``autograder/plainio.py`` (used by the export code),
+  the questions file and the datasets. No checkout, no ``.git``, no ``solutions/``,
+  ``labs/``, hidden tests, other submissions or grader output;
+- a fresh ``/proc`` (only the sandbox's processes) and a minimal ``/dev``;
+- private size-capped tmpfs ``/tmp``, ``/var/tmp``, ``/dev/shm``, ``/run/lock`` and
+  HOME, gone with the sandbox (their pages count against its memory cgroup);
+- the scratch folder (notebook inputs, answers, the kernel's ipc sockets) bound
+  read-write at its own path;
+- then ``setpriv`` drops to the slot's user (``cnnlabs-sbxN``), clears the groups,
+  sets no-new-privs and empties the capability sets.
 
-Without root only ``rlimit`` and a scrubbed environment remain: the level is
-then "weak" and ``cnnlabs grade`` says so.
+Without bubblewrap the old mechanism is used (``unshare --net --mount``, tmpfs over
+the grader's folders, ``setuid`` in the launcher) when the interpreter is reachable
+by other users; ``describe()`` says which ran. ``machine.require`` refuses to grade
+when the kernel would run as root or without network and memory isolation.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
-import pwd
 import secrets
 import shutil
 import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
+from autograder import cgroups, osusers
+from autograder.machine import Capabilities, SandboxUnavailable, detect, require
+from autograder.osusers import USER_PREFIX, processes_of_uid
+
+__all__ = [
+    "GiB",
+    "USER_PREFIX",
+    "Capabilities",
+    "Limits",
+    "Sandbox",
+    "SandboxUnavailable",
+    "detect",
+    "preflight",
+    "processes_of_uid",
+    "require",
+]
+
 GiB = 2**30
-USER_PREFIX = "cnnlabs-sbx"
-CGROUP_V1 = Path("/sys/fs/cgroup")
+MiB = 2**20
+HOME = "/home/sandbox"
 ENV_ALLOW = (
     "LANG",
     "LC_ALL",
@@ -54,280 +76,167 @@ class Limits:
     address_space_bytes: int = 32 * GiB  # RLIMIT_AS fallback (TF reserves lots of virtual memory)
     cpu_seconds: int = 900  # RLIMIT_CPU per process
     max_processes: int = 256  # pids cgroup / RLIMIT_NPROC per slot user (TF needs threads)
-    max_file_bytes: int = 512 * 2**20  # RLIMIT_FSIZE
+    max_file_bytes: int = 512 * MiB  # RLIMIT_FSIZE
+    tmpfs_bytes: int = 256 * MiB  # each private tmpfs (/tmp, /var/tmp, /dev/shm, HOME)
+    cpu_weight: int = 100  # cgroup CPU share, equal between sandboxes
+    cpus: float | None = None  # a hard CPU quota (cgroup cpu.max), none by default
     cell_timeout: float = 120.0  # wall-clock seconds per cell
-    submission_timeout: float = 900.0  # wall-clock seconds per submission
+    submission_timeout: float = 900.0  # wall-clock seconds per submission, export included
 
 
-@dataclass(frozen=True)
-class Capabilities:
-    root: bool
-    uid: bool
-    netns: bool
-    mountns: bool
-    cgroup_memory: Path | None
-    cgroup_pids: Path | None
-    mechanisms: tuple[str, ...] = field(default_factory=tuple)
-
-    @property
-    def level(self) -> str:
-        """ "strong" (uid+netns+cgroup), "medium" (some isolation) or "weak" (rlimits only)."""
-        if self.uid and self.netns and self.cgroup_memory:
-            return "strong"
-        if self.uid or self.netns:
-            return "medium"
-        return "weak"
-
-    def describe(self) -> str:
-        return f"{self.level} ({', '.join(self.mechanisms)})"
+def _dirs_of(path: str) -> list[str]:
+    """``path`` and its real path (a symlinked venv or pyenv shim resolves elsewhere)."""
+    found = [os.path.abspath(path), os.path.realpath(path)]
+    return list(dict.fromkeys(found))
 
 
-def _works(cmd: list[str]) -> bool:
-    try:
-        return subprocess.run(cmd, capture_output=True, timeout=20).returncode == 0
-    except (OSError, subprocess.SubprocessError):
-        return False
+def interpreter_paths() -> list[str]:
+    """Everything the interpreter needs, read-only: prefixes and site-packages, real paths too."""
+    import site
+    import sysconfig
+
+    paths = []
+    for prefix in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix):
+        paths += _dirs_of(prefix)
+    paths += _dirs_of(os.path.dirname(os.path.realpath(sys.executable)))
+    for name in ("purelib", "platlib", "stdlib", "platstdlib"):
+        paths += _dirs_of(sysconfig.get_paths()[name])
+    for folder in site.getsitepackages():
+        paths += _dirs_of(folder)
+    return [p for p in dict.fromkeys(paths) if os.path.exists(p)]
 
 
-def reachable_by_others(path: str) -> bool:
-    """True when every folder above ``path`` lets other users through (o+x)."""
-    current = Path(os.path.realpath(path))
-    for folder in current.parents:
-        try:
-            if not os.stat(folder).st_mode & 0o001:
-                return False
-        except OSError:
-            return False
-    return True
+def package_paths() -> list[str]:
+    """The ``cnnlabs`` package and the two ``autograder`` files the export code imports."""
+    paths = []
+    spec = importlib.util.find_spec("cnnlabs")
+    for location in spec.submodule_search_locations:
+        paths += _dirs_of(location)
+    for module in ("autograder", "autograder.plainio"):
+        origin = importlib.util.find_spec(module).origin
+        paths += _dirs_of(origin)
+    return list(dict.fromkeys(paths))
 
 
-def _cgroup_dir(controller: str) -> Path | None:
-    for base in (CGROUP_V1 / controller,):
-        probe = base / f"cnnlabs-probe-{os.getpid()}"
-        try:
-            probe.mkdir()
-            probe.rmdir()
-            return base
-        except OSError:
-            continue
-    return None
+def _inside(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip("/") + "/")
 
 
-_CAPS: Capabilities | None = None
+class _Root:
+    """Builds bwrap's arguments for a root made of binds, with 0755 folders in between."""
 
+    def __init__(self):
+        self.args: list[str] = []
+        self.made: list[str] = ["/"]  # folders that exist in the new root
+        self.covered: list[str] = []  # bind mounts (their content is the host's)
 
-def detect(refresh: bool = False) -> Capabilities:
-    """Probes the machine once: root, useradd, unshare, cgroups."""
-    global _CAPS
-    if _CAPS is not None and not refresh:
-        return _CAPS
-    root = os.geteuid() == 0
-    disabled = set(os.environ.get("CNNLABS_SANDBOX_DISABLE", "").split(","))
-    uid = (
-        root
-        and shutil.which("useradd") is not None
-        and "uid" not in disabled
-        and reachable_by_others(sys.executable)
-        and reachable_by_others(__file__)
-    )
-    unshare = shutil.which("unshare")
-    netns = bool(
-        root and unshare and "netns" not in disabled and _works([unshare, "--net", "true"])
-    )
-    mountns = bool(
-        root and unshare and "mountns" not in disabled and _works([unshare, "--mount", "true"])
-    )
-    mem = _cgroup_dir("memory") if root and "cgroup" not in disabled else None
-    pids = _cgroup_dir("pids") if root and "cgroup" not in disabled else None
-    mechanisms = [
-        name
-        for name, ok in (
-            ("uid", uid),
-            ("netns", netns),
-            ("mountns", mountns),
-            ("cgroup-memory", mem),
-            ("cgroup-pids", pids),
-        )
-        if ok
-    ]
-    mechanisms.append("rlimit")
-    _CAPS = Capabilities(root, uid, netns, mountns, mem, pids, tuple(mechanisms))
-    return _CAPS
+    def _parents(self, path: str) -> None:
+        parents = []
+        parent = os.path.dirname(path)
+        while parent not in self.made and not any(_inside(parent, c) for c in self.covered):
+            parents.append(parent)
+            parent = os.path.dirname(parent)
+        for folder in reversed(parents):  # bwrap would make them 0700 (root only)
+            self.args += ["--perms", "0755", "--dir", folder]
+            self.made.append(folder)
 
+    def bind(self, source: str, dest: str | None = None, *, rw: bool = False, dev: bool = False):
+        dest = dest or source
+        if any(_inside(dest, c) for c in self.covered):
+            return  # already visible: every bind shows the host's path at the same place
+        self._parents(dest)
+        flag = "--dev-bind" if dev else "--bind" if rw else "--ro-bind"
+        self.args += [flag, source, dest]
+        self.covered.append(dest)
 
-def ensure_user(slot: int) -> tuple[int, int]:
-    """The (uid, gid) of the sandbox user of a worker slot, created if needed."""
-    name = f"{USER_PREFIX}{slot}"
-    try:
-        entry = pwd.getpwnam(name)
-    except KeyError:
-        subprocess.run(
-            [
-                "useradd",
-                "--system",
-                "--no-create-home",
-                "--shell",
-                "/usr/sbin/nologin",
-                "--user-group",
-                name,
-            ],
-            check=False,
-            capture_output=True,
-        )
-        entry = pwd.getpwnam(name)
-    return entry.pw_uid, entry.pw_gid
+    def symlink(self, target: str, dest: str):
+        self._parents(dest)
+        self.args += ["--symlink", target, dest]
+        self.made.append(dest)
 
-
-def processes_of_uid(uid: int, zombies: bool = False) -> list[int]:
-    """Pids of the processes whose real uid is ``uid`` (zombies only when asked)."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/status") as handle:
-                state = ""
-                for line in handle:
-                    if line.startswith("State:"):
-                        state = line.split()[1]
-                    elif line.startswith("Uid:"):
-                        if int(line.split()[1]) == uid and (zombies or state != "Z"):
-                            found.append(int(entry))
-                        break
-        except (OSError, ValueError, IndexError):
-            continue
-    return found
-
-
-def kill_uid(uid: int) -> None:
-    """SIGKILLs every process of ``uid`` at once, fork bombs included.
-
-    A child of ours takes the uid and calls ``kill(-1, SIGKILL)``: the kernel signals all
-    processes that uid may signal in one pass that new forks cannot race (a pid-by-pid
-    loop can fall behind a fork bomb). Only for the sandbox users, never a real user.
-    """
-    if uid == 0:
-        raise ValueError("kill_uid(0) would kill the whole machine")
-    pid = os.fork()
-    if pid == 0:  # the child: only system calls until _exit
-        try:
-            os.setresgid(65534, 65534, 65534)
-            os.setgroups([])
-            os.setresuid(uid, uid, uid)
-            os.kill(-1, signal.SIGKILL)
-        except OSError:
-            pass
-        finally:
-            os._exit(0)
-    os.waitpid(pid, 0)
-
-
-def wait_until_gone(uid: int, timeout: float = 10.0) -> bool:
-    """Kills ``uid``'s processes until none is left; True when none is left in time.
-
-    Killed processes still count against the user's RLIMIT_NPROC until they are
-    reaped, so the next kernel of this user could not start threads if we left early.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        kill_uid(uid)
-        for pid in processes_of_uid(uid, zombies=True):
-            try:  # our own dead children (the kernel) are reaped here
-                os.waitpid(pid, os.WNOHANG)
-            except ChildProcessError:
-                pass
-        if not processes_of_uid(uid, zombies=True):
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-
-
-LOCK_DIR = Path("/run/lock") if Path("/run/lock").is_dir() else Path("/tmp")
-
-
-def acquire_user(hint: int = 0, tries: int = 64):
-    """Locks a sandbox user no other grading process on this machine is using.
-
-    Returns (slot, uid, gid, lock_fd). Each user is used by one sandbox at a time,
-    so killing all of its processes never touches another grader's kernel.
-    """
-    import fcntl
-
-    for offset in range(tries):
-        slot = hint + offset
-        path = LOCK_DIR / f"cnnlabs-sandbox-{slot}.lock"
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            os.close(fd)
-            continue
-        uid, gid = ensure_user(slot)
-        if not wait_until_gone(uid):  # orphans of an earlier grader, reaped or not
-            os.close(fd)
-            continue  # this user still has processes: take another
-        return slot, uid, gid, fd
-    raise RuntimeError(f"no free sandbox user among {tries} ({USER_PREFIX}N); too many graders?")
+    def tmpfs(self, dest: str, size: int, mode: str = "1777"):
+        self._parents(dest)
+        self.args += ["--perms", mode, "--size", str(size), "--tmpfs", dest]
+        self.made.append(dest)
 
 
 class Sandbox:
-    """One submission's sandbox: scratch folder, cgroups, kernel command, clean-up.
+    """One submission's sandbox: scratch folder, user, cgroups, kernel command, clean-up.
 
     Args:
         slot: int, the worker slot (one sandbox user per slot).
-        base: Path, a root-owned folder holding the scratch folders.
+        base: Path, a root-owned folder holding the scratch folder and the kernel log.
         limits: Limits.
-        hide: paths made invisible (mount namespace) or at least unreadable.
+        hide: grader paths made invisible (only needed by the fallback; with
+            bubblewrap nothing outside ``expose`` is visible anyway).
+        expose: extra paths the kernel may read (questions file, datasets).
+
+    Raises:
+        SandboxUnavailable: the machine cannot isolate a kernel (``machine.require``).
     """
 
-    def __init__(self, slot: int, base: Path, limits: Limits, hide: tuple[Path, ...] = ()):
-        self.caps = detect()
+    def __init__(
+        self,
+        slot: int,
+        base: Path,
+        limits: Limits,
+        hide: tuple[Path, ...] = (),
+        expose: tuple[Path, ...] = (),
+    ):
+        self.caps = require()
         self.limits = limits
         self.slot = slot
         self.hide = tuple(Path(p).resolve() for p in hide if Path(p).exists())
+        self.expose = tuple(str(Path(p).resolve()) for p in expose if Path(p).exists())
         self.id = secrets.token_hex(6)
         self.scratch = Path(base) / f"s{slot}-{self.id}"
-        self.scratch.mkdir(mode=0o700)
         self.uid = self.gid = self._lock = None
-        if self.caps.uid:
-            self.slot, self.uid, self.gid, self._lock = acquire_user(slot)
-        if self.uid is not None:
-            os.chown(self.scratch, self.uid, self.gid)
-        self.cgroups: list[Path] = []
-        for base_dir in (self.caps.cgroup_memory, self.caps.cgroup_pids):
-            if base_dir is not None:
-                path = base_dir / f"cnnlabs-{self.id}"
-                path.mkdir()
-                self.cgroups.append(path)
-        self._configure_cgroups()
-
-    def _configure_cgroups(self):
-        for path in self.cgroups:
-            if path.parent.name == "memory":
-                (path / "memory.limit_in_bytes").write_text(str(self.limits.memory_bytes))
-                swap = path / "memory.memsw.limit_in_bytes"
-                if swap.exists():
-                    try:
-                        swap.write_text(str(self.limits.memory_bytes))
-                    except OSError:
-                        pass
-            elif path.parent.name == "pids":
-                (path / "pids.max").write_text(str(self.limits.max_processes))
+        self.group: cgroups.Group | None = None
+        self.scratch.mkdir(mode=0o700)
+        logs = Path(base) / "logs"
+        logs.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(logs, 0o700)
+        self.log_path = logs / f"kernel-{self.id}.log"
+        fd = os.open(self.log_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+        os.close(fd)
+        try:
+            if self.caps.uid:
+                self.slot, self.uid, self.gid, self._lock = osusers.acquire_user(slot)
+                os.chown(self.scratch, self.uid, self.gid)
+            if self.caps.cgroups.version:
+                self.group = cgroups.Group(
+                    self.caps.cgroups,
+                    f"cnnlabs-{self.id}",
+                    memory_bytes=limits.memory_bytes,
+                    max_tasks=limits.max_processes,
+                    cpu_weight=limits.cpu_weight,
+                    cpus=limits.cpus,
+                )
+        except BaseException:
+            self.close()
+            raise
 
     @property
     def level(self) -> str:
         return self.caps.level
+
+    @property
+    def bwrap(self) -> bool:
+        return self.caps.bwrap is not None and self.uid is not None
+
+    @property
+    def home(self) -> str:
+        return HOME if self.bwrap else str(self.scratch)
 
     def env(self) -> dict[str, str]:
         """The kernel's environment: an allow-list, nothing secret."""
         env = {k: os.environ[k] for k in ENV_ALLOW if k in os.environ}
         env.update(
             PATH=os.path.dirname(sys.executable) + ":/usr/local/bin:/usr/bin:/bin",
-            HOME=str(self.scratch),
-            TMPDIR=str(self.scratch),
+            HOME=self.home,
+            TMPDIR="/tmp" if self.bwrap else str(self.scratch),
             MPLBACKEND="Agg",
-            MPLCONFIGDIR=str(self.scratch / ".mpl"),
+            MPLCONFIGDIR=f"{self.home}/.mpl",
             PYTHONDONTWRITEBYTECODE="1",
             TF_CPP_MIN_LOG_LEVEL=env.get("TF_CPP_MIN_LOG_LEVEL", "2"),
             CNNLABS_PROFILE="smoke",
@@ -339,10 +248,61 @@ class Sandbox:
                 env[key] = os.environ[key]
         return env
 
-    def kernel_command(self) -> list[str]:
-        """The command line that starts the kernel inside the sandbox."""
+    def bwrap_args(self) -> list[str]:
+        """bubblewrap's options: namespaces and the root the kernel sees (see the module doc)."""
+        root = _Root()
+        for name in ("usr", "etc", "bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+            path = f"/{name}"
+            if os.path.islink(path):
+                root.symlink(os.readlink(path), path)
+            elif os.path.isdir(path):
+                root.bind(path)
+        readable = [*interpreter_paths(), *package_paths(), *self.expose]
+        for key in ("CNNLABS_DATA_DIR", "KERAS_HOME"):
+            if os.environ.get(key) and os.path.isdir(os.environ[key]):
+                readable += _dirs_of(os.environ[key])
+        for path in sorted(dict.fromkeys(readable), key=len):
+            root.bind(path)
+        root.args += ["--proc", "/proc", "--dev", "/dev"]
+        root.made += ["/proc", "/dev", "/dev/pts", "/dev/shm"]
+        for device in sorted(Path("/dev").glob("nvidia*")):  # GPUs, where there are any
+            root.bind(str(device), dev=True)
+        size = self.limits.tmpfs_bytes
+        for path in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock"):
+            root.tmpfs(path, size)
+        root.tmpfs(HOME, size, mode="0777")
+        root.bind(str(self.scratch), rw=True)
+        return [
+            self.caps.bwrap,
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-ipc",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--hostname",
+            "sandbox",
+            "--die-with-parent",
+            "--new-session",
+            "--unsetenv",  # ipykernel would take bwrap's init (pid 1) for a dead parent
+            "JPY_PARENT_PID",
+            *root.args,
+            "--chdir",
+            str(self.scratch),
+            "--",
+            "setpriv",
+            f"--reuid={self.uid}",
+            f"--regid={self.gid}",
+            "--clear-groups",
+            "--no-new-privs",
+            "--inh-caps=-all",
+            "--bounding-set=-all",
+            "--",
+        ]
+
+    def command(self, argv: list[str]) -> list[str]:
+        """The command line that runs ``argv`` inside the sandbox."""
         cmd: list[str] = []
-        if self.caps.netns or self.caps.mountns:
+        if not self.bwrap and (self.caps.netns or self.caps.mountns):
             cmd += [shutil.which("unshare")]
             if self.caps.netns:
                 cmd.append("--net")
@@ -350,52 +310,51 @@ class Sandbox:
                 cmd += ["--mount", "--propagation", "private"]
             cmd.append("--")
         cmd += [sys.executable, "-m", "autograder.launcher", "--scratch", str(self.scratch)]
-        if self.uid is not None:
+        if self.uid is not None and not self.bwrap:
             cmd += ["--uid", str(self.uid), "--gid", str(self.gid)]
-        for path in self.cgroups:
-            cmd += ["--cgroup", str(path)]
-        if self.caps.mountns:
+        if self.uid is not None:
+            cmd += ["--nproc", str(self.limits.max_processes)]
+        for path in self.group.procs_files if self.group else ():
+            cmd += ["--cgroup", path]
+        if self.caps.mountns and not self.bwrap:
             for path in self.hide:
                 cmd += ["--hide", str(path)]
         lim = self.limits
-        cmd += [
-            "--cpu",
-            str(lim.cpu_seconds),
-            "--nproc",
-            str(lim.max_processes),
-            "--fsize",
-            str(lim.max_file_bytes),
-        ]
-        if self.caps.cgroup_memory is None:
+        cmd += ["--cpu", str(lim.cpu_seconds), "--fsize", str(lim.max_file_bytes)]
+        if self.group is None or not self.group.has_memory:
             cmd += ["--as", str(lim.address_space_bytes)]
-        cmd += ["--", sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"]
-        return cmd
+        cmd.append("--")
+        if self.bwrap:
+            cmd += self.bwrap_args()
+        return cmd + list(argv)
+
+    def kernel_command(self) -> list[str]:
+        """The command line that starts the kernel inside the sandbox."""
+        return self.command([sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"])
+
+    def describe(self) -> str:
+        return self.caps.describe()
 
     def oom_killed(self) -> bool:
-        """True when the memory cgroup hit its limit (an OOM kill happened)."""
-        for path in self.cgroups:
-            control = path / "memory.oom_control"
-            if control.exists():
-                text = control.read_text()
-                for line in text.splitlines():
-                    if line.startswith("oom_kill ") and int(line.split()[1]) > 0:
-                        return True
-                failcnt = path / "memory.failcnt"
-                if failcnt.exists() and int(failcnt.read_text() or 0) > 0 and "under_oom 1" in text:
-                    return True
-        return False
+        """True when the memory cgroup killed a process of this sandbox."""
+        return self.group is not None and self.group.oom_killed()
 
     def pids(self) -> set[int]:
         """Every live process that belongs to this sandbox."""
-        found: set[int] = set()
-        for path in self.cgroups:
-            try:
-                found.update(int(p) for p in (path / "cgroup.procs").read_text().split())
-            except OSError:
-                pass
+        found = self.group.pids() if self.group else set()
         if self.uid is not None:
             found.update(processes_of_uid(self.uid))
         return found
+
+    def interrupt(self, fallback_pgid: int | None = None) -> None:
+        """SIGINT to the kernel: every process of the slot's user (whatever its session)."""
+        if self.uid is not None:
+            osusers.signal_uid(self.uid, signal.SIGINT)
+        elif fallback_pgid is not None:
+            try:
+                os.killpg(fallback_pgid, signal.SIGINT)
+            except OSError:
+                pass
 
     def kill_all(self, pgid: int | None = None) -> None:
         """Kills every process of the sandbox (cgroup members, slot uid, process group)."""
@@ -404,8 +363,10 @@ class Sandbox:
                 os.killpg(pgid, signal.SIGKILL)
             except OSError:
                 pass
+        if self.group is not None:
+            self.group.kill()
         if self.uid is not None:
-            wait_until_gone(self.uid)
+            osusers.wait_until_gone(self.uid)
         for _ in range(50):
             pids = self.pids()
             if not pids:
@@ -418,16 +379,62 @@ class Sandbox:
             time.sleep(0.05)
 
     def close(self, pgid: int | None = None) -> None:
-        """Kills everything, removes cgroups and the scratch folder."""
+        """Kills everything, removes the cgroups and the scratch folder, frees the user."""
         self.kill_all(pgid)
-        for path in self.cgroups:
-            for _ in range(40):
-                try:
-                    path.rmdir()
-                    break
-                except OSError:
-                    time.sleep(0.05)
+        if self.group is not None:
+            self.group.remove()
         shutil.rmtree(self.scratch, ignore_errors=True)
         if self._lock is not None:
             os.close(self._lock)  # releases the user
             self._lock = None
+
+
+_PREFLIGHT: dict = {}
+
+PREFLIGHT_CODE = (
+    "import os, ipykernel, cnnlabs, autograder.plainio\n"
+    "print('cnnlabs-preflight', os.getuid(), os.getgid(), len(os.listdir('/proc')))"
+)
+
+
+def preflight(limits: Limits | None = None, expose: tuple[Path, ...] = ()) -> str:
+    """Starts the sandbox once (the interpreter, ``import ipykernel, cnnlabs`` as the sandbox user).
+
+    Cached per process. A failure is the machine's fault, not a student's: it raises
+    SandboxUnavailable with the reason, and nothing is graded.
+
+    Returns:
+        str, the sandbox's description (level and mechanisms).
+    """
+    key = tuple(sorted(str(p) for p in expose))
+    if key in _PREFLIGHT:
+        return _PREFLIGHT[key]
+    import tempfile
+
+    limits = limits or Limits()
+    base = Path(tempfile.mkdtemp(prefix="cnnlabs-preflight-"))
+    os.chmod(base, 0o711)
+    try:
+        sandbox = Sandbox(0, base, limits, expose=expose)
+        try:
+            cmd = sandbox.command([sys.executable, "-c", PREFLIGHT_CODE])
+            try:
+                proc = subprocess.run(
+                    cmd, env=sandbox.env(), capture_output=True, text=True, timeout=120
+                )
+                out, err = proc.stdout, proc.stderr
+            except subprocess.TimeoutExpired:
+                out, err = "", "timed out after 120 s"
+            words = out.split()
+            uid = sandbox.uid if sandbox.uid is not None else os.getuid()
+            if words[:1] != ["cnnlabs-preflight"] or words[1:2] != [str(uid)] or uid == 0:
+                raise SandboxUnavailable(
+                    "refusing to grade: a kernel cannot start inside the sandbox "
+                    f"({sandbox.describe()}): {(err or out).strip()[-1500:]}"
+                )
+        finally:
+            sandbox.close()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    _PREFLIGHT[key] = sandbox.describe()
+    return _PREFLIGHT[key]
