@@ -29,17 +29,8 @@ from pathlib import Path
 import nbformat
 
 from autograder import plainio
+from autograder.judging import expected_value, rebuild_model
 from autograder.sandbox import USER_PREFIX, Limits, Sandbox, preflight
-from cnnlabs.checks.checker import (
-    ERROR,
-    FAILED,
-    NOT_ATTEMPTED,
-    PASSED,
-    CaseOutcome,
-    expected_value,
-    judge,
-    rebuild_model,
-)
 from cnnlabs.checks.plain import describe
 from cnnlabs.checks.spec import (
     Question,
@@ -48,6 +39,14 @@ from cnnlabs.checks.spec import (
     load_questions,
     make_inputs,
     resolve_lab,
+)
+from cnnlabs.checks.verdict import (
+    ERROR,
+    FAILED,
+    NOT_ATTEMPTED,
+    PASSED,
+    CaseOutcome,
+    judge,
 )
 
 GRADER_VERSION = "1"

@@ -30,6 +30,8 @@ _HANDLERS = {
     "assign": "autograder.assign:main",
     "grade": "autograder.cli:grade",
     "bundle": "autograder.cli:bundle",
+    "expected": "autograder.references:main",
+    "release": "autograder.release:main",
 }
 
 
@@ -110,6 +112,18 @@ def build_parser() -> argparse.ArgumentParser:
     bundle.add_argument("lab", help="lab notebook stem or number")
     bundle.add_argument("--out", required=True, help="zip file to write")
     bundle.add_argument("--hidden", default=None, help="folder of hidden tests")
+
+    expected = sub.add_parser(
+        "expected", help="regenerate the public cases' expected outputs from the references"
+    )
+    expected.add_argument("labs", nargs="*", help="lab names or numbers (default: all)")
+    expected.add_argument("--check", action="store_true", help="exit 1 if the data is stale")
+
+    release = sub.add_parser(
+        "release", help="write the student-facing repository (no solutions, references, hidden tests)"
+    )
+    release.add_argument("out_dir", help="folder to write (must be empty or absent)")
+    release.add_argument("--root", default=None, help="repository root (default: auto-detect)")
     return parser
 
 

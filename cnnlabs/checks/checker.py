@@ -10,42 +10,53 @@ In a notebook::
 ``check`` never raises: an untouched stub prints "not attempted yet", an
 exception inside the student's code prints a trimmed traceback and the hint, so
 "Run all" always reaches the end of the notebook. The verdict comes from
-``judge``, the same function the autograder applies to the same public inputs
-(seeded from lab, question and case), so the grade matches what the student saw.
+``judge`` (``cnnlabs.checks.verdict``), the same function the autograder applies
+to the same public inputs (seeded from lab, question and case), so the grade
+matches what the student saw.
+
+This module runs in the student's kernel and holds no reference solution: a
+public case's expected output is stored data (``cnnlabs.checks.stored``). What
+only the grader runs (expected values of hidden cases from the references,
+judging exported answers) lives in ``autograder/judging.py`` and
+``autograder/references/``; the model round trip shared by both sides is
+``cnnlabs.checks.modelio``.
 """
 
 from __future__ import annotations
 
 import copy
 import dis
-import json
 import os
 import sys
 import tempfile
 import traceback
-from dataclasses import dataclass
 from pathlib import Path
 
-from cnnlabs.checks.plain import PlainDataError, compare, describe, to_plain
+from cnnlabs.checks.modelio import export_model, rebuild_model
+from cnnlabs.checks.plain import PlainDataError, describe, to_plain
 from cnnlabs.checks.spec import Case, Question, case_seed, load_questions, make_inputs, resolve_lab
+from cnnlabs.checks.verdict import ERROR, FAILED, NOT_ATTEMPTED, PASSED, CaseOutcome, judge
 
-PASSED, FAILED, ERROR, NOT_ATTEMPTED = "passed", "failed", "error", "not_attempted"
+__all__ = [
+    "ERROR",
+    "FAILED",
+    "NOT_ATTEMPTED",
+    "PASSED",
+    "CaseOutcome",
+    "Checker",
+    "checker",
+    "export_model",
+    "format_outcomes",
+    "is_unattempted",
+    "judge",
+    "or_reference",
+    "produce",
+    "public_expected",
+    "run_public_case",
+    "student_traceback",
+]
 _HERE = str(Path(__file__).resolve().parent)
 MAX_TRACEBACK_LINES = 12
-
-
-@dataclass
-class CaseOutcome:
-    """The verdict on one case: ``status`` in passed/failed/error/not_attempted."""
-
-    name: str
-    status: str
-    message: str = ""
-    hint: str = ""
-
-    @property
-    def passed(self) -> bool:
-        return self.status == PASSED
 
 
 # ---------------------------------------------------------------- stubs
@@ -90,7 +101,9 @@ def or_reference(value, reference_factory, what: str, *, probe: dict | None = No
             "not done yet".
 
     Returns:
-        ``value``, or ``reference_factory()`` after printing one line.
+        ``value``, or ``reference_factory()`` after printing one line. The factory
+        returns a stand-in (``cnnlabs.checks.fallbacks``, Keras or library code),
+        never a reference solution.
     """
     done = not is_unattempted(value)
     if done and probe is not None and callable(value):
@@ -107,89 +120,14 @@ def or_reference(value, reference_factory, what: str, *, probe: dict | None = No
     return reference_factory()
 
 
-# ---------------------------------------------------------------- models
+# ---------------------------------------------------------------- running a public case
 
 
-def _safe_custom_objects() -> dict:
-    """Custom layers a rebuilt model may use: the registered cnnlabs layers only."""
-    import keras
-
-    import cnnlabs.layers  # noqa: F401  (registers them)
-
-    registered = keras.saving.get_custom_objects()
-    return {name: obj for name, obj in registered.items() if name.startswith("cnnlabs>")}
-
-
-def export_model(model, folder: str | os.PathLike, stem: str) -> tuple[Path, Path]:
-    """Writes ``model`` as ``stem.json`` (config) and ``stem.weights.h5``."""
-    import keras
-
-    if not isinstance(model, keras.Model):
-        raise PlainDataError(
-            f"expected a keras.Model (or a function returning one), got {type(model).__name__}."
-        )
-    folder = Path(folder)
-    config_path, weights_path = folder / f"{stem}.json", folder / f"{stem}.weights.h5"
-    config_path.write_text(model.to_json())
-    model.save_weights(weights_path)
-    return config_path, weights_path
-
-
-def rebuild_model(config_text: str, weights_path: str | os.PathLike):
-    """Rebuilds a model from its JSON config and weights with ``safe_mode=True``.
-
-    Only Keras built-ins and registered ``cnnlabs`` layers are allowed; lambdas and
-    arbitrary classes are refused.
-    """
-    import keras
-    from keras.src.saving import serialization_lib
-
-    config = json.loads(config_text)
-    if not isinstance(config, dict):
-        raise ValueError("the model config is not a JSON object.")
-    model = serialization_lib.deserialize_keras_object(
-        config, custom_objects=_safe_custom_objects(), safe_mode=True
-    )
-    if not isinstance(model, keras.Model):
-        raise ValueError(f"the config does not describe a keras.Model but {type(model).__name__}.")
-    model.load_weights(weights_path)
-    return model
-
-
-# ---------------------------------------------------------------- judging
-
-
-def expected_value(case: Case, inputs: dict):
-    """The reference answer of a case, as plain data (``None`` for check-only cases)."""
+def public_expected(case: Case, inputs: dict):
+    """A public case's expected output (stored data), as plain data; ``None`` if check-only."""
     if case.expected is None:
         return None
     return to_plain(case.expected(**copy.deepcopy(inputs)), "expected")
-
-
-def judge(question: Question, case: Case, expected, received) -> CaseOutcome:
-    """The verdict on one case, given plain ``expected`` and ``received``.
-
-    ``received`` is plain data (or, for kind ``"model"``, the rebuilt model). This
-    is the single decision shared by the check cells and the grader.
-    """
-    if (
-        question.kind != "model"
-        and (received is None or received is Ellipsis)
-        and (expected is not None)
-    ):
-        return CaseOutcome(case.name, NOT_ATTEMPTED, "not attempted yet (got None).", case.hint)
-    try:
-        if case.check is not None:
-            message = case.check(expected, received)
-            if message is not None and not isinstance(message, str):
-                message = str(message)
-        else:
-            message = compare(expected, received, case.rtol, case.atol)
-    except Exception as exc:  # a check that trips over a malformed answer
-        message = f"the answer could not be checked: {type(exc).__name__}: {exc}"
-    if message:
-        return CaseOutcome(case.name, FAILED, message, case.hint)
-    return CaseOutcome(case.name, PASSED)
 
 
 def student_traceback(exc: BaseException, limit: int = MAX_TRACEBACK_LINES) -> str:
@@ -248,7 +186,7 @@ def run_public_case(lab: str, question: Question, case: Case, answer) -> CaseOut
         return CaseOutcome(case.name, ERROR, student_traceback(exc), case.hint)
     if received is None:
         return CaseOutcome(case.name, NOT_ATTEMPTED, "not attempted yet.", case.hint)
-    expected = expected_value(case, inputs)
+    expected = public_expected(case, inputs)
     outcome = judge(question, case, expected, received)
     if outcome.status == FAILED and case.check is None:
         outcome.message += (

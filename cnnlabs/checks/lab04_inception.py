@@ -4,7 +4,11 @@ The module checks rebuild the student's module (config + weights, safe mode), gi
 every convolution random weights, and compare its output with a reference forward
 pass computed from those same weights: this checks the branches, the activations,
 the padding, the pooling and the concatenation order, not only the shapes.
-`labs/hidden/04_inception.py` adds randomized widths and input shapes.
+The expected data (arguments, parameter counts) of the public cases is stored in
+`cnnlabs/checks/expected/04_inception.json`, generated from
+`autograder/references/lab04_inception.py` (grading side); the cost questions'
+answers are stored only as digests. `labs/hidden/04_inception.py` adds randomized
+widths and input shapes.
 
 Reference: Szegedy et al., "Going deeper with convolutions", CVPR 2015 (Figure 2,
 Table 1, Section 4).
@@ -17,77 +21,9 @@ import itertools
 import numpy as np
 
 from cnnlabs.checks.spec import Case, Question
+from cnnlabs.checks.stored import STORED, STORED_DIGEST, answer_digest, with_stored
 
 BRANCHES = ("1x1", "3x3", "5x5", "pool")
-
-
-# ---------------------------------------------------------------- reference modules
-
-
-def reference_naive_block(x, filters_1x1, filters_3x3, filters_5x5):
-    """The naive module (Figure 2(a)) on a Keras tensor."""
-    from keras import layers
-
-    branches = [
-        layers.Conv2D(filters_1x1, 1, padding="same", activation="relu")(x),
-        layers.Conv2D(filters_3x3, 3, padding="same", activation="relu")(x),
-        layers.Conv2D(filters_5x5, 5, padding="same", activation="relu")(x),
-        layers.MaxPooling2D(3, strides=1, padding="same")(x),
-    ]
-    return layers.Concatenate()(branches)
-
-
-def reference_bottleneck_block(x, filters_1x1, reduce_3x3, filters_3x3, reduce_5x5, filters_5x5,
-                               pool_proj):
-    """The module with dimension reductions (Figure 2(b)) on a Keras tensor."""
-    from keras import layers
-
-    def conv(x, filters, size):
-        return layers.Conv2D(filters, size, padding="same", activation="relu")(x)
-
-    branches = [
-        conv(x, filters_1x1, 1),
-        conv(conv(x, reduce_3x3, 1), filters_3x3, 3),
-        conv(conv(x, reduce_5x5, 1), filters_5x5, 5),
-        conv(layers.MaxPooling2D(3, strides=1, padding="same")(x), pool_proj, 1),
-    ]
-    return layers.Concatenate()(branches)
-
-
-def reference_naive_module(input_shape, filters_1x1, filters_3x3, filters_5x5):
-    """The naive module wrapped in a model."""
-    import keras
-
-    inputs = keras.Input(input_shape)
-    outputs = reference_naive_block(inputs, filters_1x1, filters_3x3, filters_5x5)
-    return keras.Model(inputs, outputs, name="naive_module")
-
-
-def reference_bottleneck_module(input_shape, filters_1x1, reduce_3x3, filters_3x3, reduce_5x5,
-                                filters_5x5, pool_proj):
-    """The module with dimension reductions wrapped in a model."""
-    import keras
-
-    inputs = keras.Input(input_shape)
-    outputs = reference_bottleneck_block(inputs, filters_1x1, reduce_3x3, filters_3x3, reduce_5x5,
-                                         filters_5x5, pool_proj)
-    return keras.Model(inputs, outputs, name="bottleneck_module")
-
-
-def naive_params(input_shape, filters_1x1, filters_3x3, filters_5x5):
-    c = input_shape[-1]
-    return sum((k * k * c + 1) * f for k, f in ((1, filters_1x1), (3, filters_3x3), (5, filters_5x5)))
-
-
-def bottleneck_params(input_shape, filters_1x1, reduce_3x3, filters_3x3, reduce_5x5, filters_5x5,
-                      pool_proj):
-    c = input_shape[-1]
-    return (
-        (c + 1) * filters_1x1
-        + (c + 1) * reduce_3x3 + (9 * reduce_3x3 + 1) * filters_3x3
-        + (c + 1) * reduce_5x5 + (25 * reduce_5x5 + 1) * filters_5x5
-        + (c + 1) * pool_proj
-    )
 
 
 # ---------------------------------------------------------------- numeric reference
@@ -247,40 +183,39 @@ def check_bottleneck(expected, model):
 # ---------------------------------------------------------------- cases
 
 
-def naive_case(name, input_shape, f1, f3, f5, hint=""):
+def naive_case(name, input_shape, f1, f3, f5, hint="", expected=STORED):
     return Case(
         name=name,
         inputs=lambda rng: {"input_shape": input_shape, "filters_1x1": f1, "filters_3x3": f3,
                             "filters_5x5": f5},
-        expected=lambda **kw: {**kw, "params": naive_params(**kw)},
+        expected=expected,
         check=check_naive,
         hint=hint,
     )
 
 
-def random_naive_case(name):
+def random_naive_case(name, expected):
     def inputs(rng):
         size = int(rng.integers(5, 12))
         f1, f3, f5 = (int(v) for v in rng.integers(1, 12, size=3))
         return {"input_shape": (size, size + int(rng.integers(0, 3)), int(rng.integers(1, 9))),
                 "filters_1x1": f1, "filters_3x3": f3, "filters_5x5": f5}
 
-    return Case(name=name, inputs=inputs, expected=lambda **kw: {**kw, "params": naive_params(**kw)},
-                check=check_naive)
+    return Case(name=name, inputs=inputs, expected=expected, check=check_naive)
 
 
-def bottleneck_case(name, input_shape, widths, hint=""):
+def bottleneck_case(name, input_shape, widths, hint="", expected=STORED):
     keys = ("filters_1x1", "reduce_3x3", "filters_3x3", "reduce_5x5", "filters_5x5", "pool_proj")
     return Case(
         name=name,
         inputs=lambda rng: {"input_shape": input_shape, **dict(zip(keys, widths))},
-        expected=lambda **kw: {**kw, "params": bottleneck_params(**kw)},
+        expected=expected,
         check=check_bottleneck,
         hint=hint,
     )
 
 
-def random_bottleneck_case(name):
+def random_bottleneck_case(name, expected):
     def inputs(rng):
         size = int(rng.integers(5, 12))
         one_by_ones = [int(v) for v in rng.choice(np.arange(1, 17), size=4, replace=False)]
@@ -289,33 +224,38 @@ def random_bottleneck_case(name):
                 "filters_3x3": int(rng.integers(1, 17)), "reduce_5x5": one_by_ones[2],
                 "filters_5x5": int(rng.integers(1, 17)), "pool_proj": one_by_ones[3]}
 
-    return Case(name=name, inputs=inputs,
-                expected=lambda **kw: {**kw, "params": bottleneck_params(**kw)},
-                check=check_bottleneck)
+    return Case(name=name, inputs=inputs, expected=expected, check=check_bottleneck)
 
 
-def value_case(name, value, mistakes=(), hint=""):
-    """A value case whose check recognizes common mistakes and says which one it is."""
+def value_case(name, question_id, mistakes=(), hint=""):
+    """A value case: the answer is stored as a digest; the check names common mistakes."""
 
     def check(expected, received):
         if isinstance(received, bool) or not isinstance(received, (int, float, np.integer)):
             return f"Expected an integer, got {type(received).__name__} {received!r}."
-        if received == expected:
+        if answer_digest("04_inception", question_id, received) == expected:
             return None
         for wrong, message in mistakes:
-            if received == wrong:
+            if received == wrong or (isinstance(wrong, str) and _answers(wrong, received)):
                 return f"You wrote {received:,}: {message}"
         return f"You wrote {received:,}; that is not the count. Write out the formula term by term."
 
-    return Case(name=name, expected=lambda: value, check=check, hint=hint)
+    return Case(name=name, expected=STORED_DIGEST, check=check, hint=hint)
 
 
-def value_question(id, points, title, value, mistakes=(), hint=""):
+def _answers(question_id, received) -> bool:
+    """True when ``received`` is the answer of another value question (a mistake named by id)."""
+    question = next(q for q in QUESTIONS if q.id == question_id)
+    expected = question.public[0].expected()
+    return answer_digest("04_inception", question_id, received) == expected
+
+
+def value_question(id, points, title, mistakes=(), hint=""):
     return Question(id=id, points=points, answer=id, kind="value", title=title,
-                    public=(value_case("the count", value, mistakes, hint),))
+                    public=(value_case("the count", id, mistakes, hint),))
 
 
-QUESTIONS = (
+QUESTIONS = with_stored("04_inception", (
     Question(
         id="inception_naive",
         points=3,
@@ -349,42 +289,37 @@ QUESTIONS = (
         ),
     ),
     value_question(
-        "naive_5x5_params", 1, "Parameters of a naive 5x5 branch, 64 -> 64", 5 * 5 * 64 * 64 + 64,
+        "naive_5x5_params", 1, "Parameters of a naive 5x5 branch, 64 -> 64",
         mistakes=((5 * 5 * 64 * 64, "those are the weights; add one bias per filter (64)."),
                   (5 * 5 * 64 + 64, "a 5x5 filter spans all 64 input channels, and there are 64 "
                                     "filters: 5*5*64*64 weights.")),
         hint="k * k * C_in * C_out weights plus C_out biases."),
     value_question(
         "naive_5x5_macs_per_pixel", 1, "MACs per output pixel of the naive 5x5 branch",
-        5 * 5 * 64 * 64,
-        mistakes=((5 * 5 * 64 * 64 + 64, "biases are additions, not multiply-accumulates; leave "
+        mistakes=(("naive_5x5_params", "biases are additions, not multiply-accumulates; leave "
                                          "them out of the MACs."),
                   (5 * 5 * 64, "that is one output channel; there are 64 of them at every pixel.")),
         hint="Each of the 64 outputs at a pixel is a dot product of length 5 * 5 * 64."),
     value_question(
         "bottleneck_5x5_params", 1, "Parameters of the reduced 5x5 branch, 64 -> 32 -> 64",
-        (64 + 1) * 32 + (5 * 5 * 32 + 1) * 64,
         mistakes=((64 * 32 + 5 * 5 * 32 * 64, "those are the weights; add the biases of both "
                                               "convolutions (32 + 64)."),
                   ((5 * 5 * 32 + 1) * 64, "add the 1x1 reduction too: (64 + 1) * 32.")),
         hint="Two convolutions: 1x1 from 64 to 32 channels, then 5x5 from 32 to 64."),
     value_question(
         "bottleneck_5x5_macs_per_pixel", 1, "MACs per output pixel of the reduced 5x5 branch",
-        64 * 32 + 5 * 5 * 32 * 64,
         mistakes=((5 * 5 * 32 * 64, "add the 1x1 reduction: 64 * 32 MACs per pixel."),
-                  ((64 + 1) * 32 + (5 * 5 * 32 + 1) * 64, "that is the parameter count; MACs leave "
+                  ("bottleneck_5x5_params", "that is the parameter count; MACs leave "
                                                           "out the biases.")),
         hint="1 * 1 * 64 * 32 for the reduction plus 5 * 5 * 32 * 64 for the 5x5 convolution."),
     value_question(
         "naive_macs_28x28", 1, "MACs of the naive 5x5 branch of module 3a (28x28x192 -> 32)",
-        28 * 28 * 5 * 5 * 192 * 32,
         mistakes=((5 * 5 * 192 * 32, "that is per output pixel; multiply by the 28 * 28 pixels."),),
         hint="28 * 28 output pixels, 32 outputs each, each a dot product of length 5 * 5 * 192."),
     value_question(
         "bottleneck_macs_28x28", 1, "MACs of the reduced 5x5 branch of module 3a (192 -> 16 -> 32)",
-        28 * 28 * (192 * 16 + 5 * 5 * 16 * 32),
         mistakes=((28 * 28 * 5 * 5 * 16 * 32, "add the 1x1 reduction: 28 * 28 * 192 * 16."),
                   (192 * 16 + 5 * 5 * 16 * 32, "that is per output pixel; multiply by 28 * 28.")),
         hint="The 1x1 reduction (192 -> 16) and the 5x5 convolution (16 -> 32), both over 28 x 28 "
         "pixels."),
-)
+))

@@ -6,7 +6,10 @@ random weights and batch-normalization statistics, and compare its inference-mod
 output with a reference forward pass computed from those same weights. The roles of
 the layers (first or second convolution, which BN follows which convolution) are
 found by trying every assignment, so any layer order and any naming pass as long as
-the computation is the paper's. `labs/hidden/05_resnet.py` adds randomized shapes.
+the computation is the paper's. The public cases' expected data (arguments,
+parameter counts) is stored in `cnnlabs/checks/expected/05_resnet.json`, generated
+from `autograder/references/lab05_resnet.py` (grading side); the shortcut counts
+are stored only as digests. `labs/hidden/05_resnet.py` adds randomized shapes.
 
 Reference: He, Zhang, Ren & Sun, "Deep Residual Learning for Image Recognition",
 CVPR 2016 (Figure 2, Section 3.3, Section 4.2).
@@ -19,60 +22,7 @@ import itertools
 import numpy as np
 
 from cnnlabs.checks.spec import Case, Question
-
-BN_NUMBERS = 4  # gamma, beta, moving mean, moving variance: what count_params() counts
-
-
-# ---------------------------------------------------------------- reference blocks
-
-
-def reference_identity_block(x, filters):
-    """conv3x3-BN-ReLU-conv3x3-BN, + x, ReLU (He et al. 2016, Figure 2) on a Keras tensor."""
-    from keras import layers
-
-    y = layers.Conv2D(filters, 3, padding="same", use_bias=False)(x)
-    y = layers.ReLU()(layers.BatchNormalization()(y))
-    y = layers.BatchNormalization()(layers.Conv2D(filters, 3, padding="same", use_bias=False)(y))
-    return layers.ReLU()(layers.Add()([y, x]))
-
-
-def reference_projection_block(x, filters, strides=2):
-    """The block with a 1x1 projection shortcut (option B) on a Keras tensor."""
-    from keras import layers
-
-    y = layers.Conv2D(filters, 3, strides=strides, padding="same", use_bias=False)(x)
-    y = layers.ReLU()(layers.BatchNormalization()(y))
-    y = layers.BatchNormalization()(layers.Conv2D(filters, 3, padding="same", use_bias=False)(y))
-    shortcut = layers.Conv2D(filters, 1, strides=strides, padding="same", use_bias=False)(x)
-    shortcut = layers.BatchNormalization()(shortcut)
-    return layers.ReLU()(layers.Add()([y, shortcut]))
-
-
-def reference_identity_block_model(input_shape, filters):
-    """The identity block wrapped in a model."""
-    import keras
-
-    inputs = keras.Input(input_shape)
-    return keras.Model(inputs, reference_identity_block(inputs, filters), name="identity_block")
-
-
-def reference_projection_block_model(input_shape, filters, strides=2):
-    """The projection block wrapped in a model."""
-    import keras
-
-    inputs = keras.Input(input_shape)
-    return keras.Model(inputs, reference_projection_block(inputs, filters, strides),
-                       name="projection_block")
-
-
-def identity_params(input_shape, filters):
-    return 2 * 9 * filters * filters + 2 * BN_NUMBERS * filters
-
-
-def projection_params(input_shape, filters, strides=2):
-    c = input_shape[-1]
-    return 9 * c * filters + 9 * filters * filters + c * filters + 3 * BN_NUMBERS * filters
-
+from cnnlabs.checks.stored import STORED, STORED_DIGEST, answer_digest, with_stored
 
 # ---------------------------------------------------------------- numeric reference
 
@@ -232,41 +182,35 @@ def check_projection_block(expected, model):
 # ---------------------------------------------------------------- cases
 
 
-def identity_case(name, input_shape, hint=""):
+def identity_case(name, input_shape, hint="", expected=STORED):
     return Case(
         name=name,
         inputs=lambda rng: {"input_shape": input_shape, "filters": input_shape[-1]},
-        expected=lambda input_shape, filters: {"input_shape": input_shape, "filters": filters,
-                                               "params": identity_params(input_shape, filters)},
+        expected=expected,
         check=check_identity_block,
         hint=hint,
     )
 
 
-def projection_case(name, input_shape, filters, strides=2, hint=""):
+def projection_case(name, input_shape, filters, strides=2, hint="", expected=STORED):
     return Case(
         name=name,
         inputs=lambda rng: {"input_shape": input_shape, "filters": filters, "strides": strides},
-        expected=lambda input_shape, filters, strides: {
-            "input_shape": input_shape, "filters": filters, "strides": strides,
-            "params": projection_params(input_shape, filters, strides)},
+        expected=expected,
         check=check_projection_block,
         hint=hint,
     )
 
 
-def random_identity_case(name):
+def random_identity_case(name, expected):
     def inputs(rng):
         size, channels = int(rng.integers(3, 10)), int(rng.integers(1, 9))
         return {"input_shape": (size, size + int(rng.integers(0, 3)), channels), "filters": channels}
 
-    return Case(name=name, inputs=inputs,
-                expected=lambda input_shape, filters: {"input_shape": input_shape, "filters": filters,
-                                                       "params": identity_params(input_shape, filters)},
-                check=check_identity_block)
+    return Case(name=name, inputs=inputs, expected=expected, check=check_identity_block)
 
 
-def random_projection_case(name):
+def random_projection_case(name, expected):
     def inputs(rng):
         size = int(rng.integers(4, 11))
         channels = int(rng.integers(1, 9))
@@ -274,48 +218,32 @@ def random_projection_case(name):
         return {"input_shape": (size, size, channels), "filters": filters,
                 "strides": int(rng.integers(1, 3))}
 
-    return Case(name=name, inputs=inputs,
-                expected=lambda input_shape, filters, strides: {
-                    "input_shape": input_shape, "filters": filters, "strides": strides,
-                    "params": projection_params(input_shape, filters, strides)},
-                check=check_projection_block)
+    return Case(name=name, inputs=inputs, expected=expected, check=check_projection_block)
 
 
-# ResNet-20 for CIFAR-10 (Section 4.2): stages of 16, 32, 64 channels, 3 blocks each.
-STAGES = ((16, 3), (32, 3), (64, 3))
+def _value_check(question_id, mistakes):
+    """The answer is stored as a digest; a mistake is a value or another question's id."""
 
-
-def projection_cost(c_in, c_out):
-    """A 1x1 projection without bias plus its BN, as count_params() counts them."""
-    return c_in * c_out + BN_NUMBERS * c_out
-
-
-def shortcut_extra_params(option, stages=STAGES, stem=16):
-    """Parameters that option B or C adds to option A (parameter-free shortcuts)."""
-    extra, c_in = 0, stem
-    for filters, blocks in stages:
-        for _ in range(blocks):
-            if option == "C" or (option == "B" and c_in != filters):
-                extra += projection_cost(c_in, filters)
-            c_in = filters
-    return extra
-
-
-def _value_check(mistakes):
     def check(expected, received):
         if isinstance(received, bool) or not isinstance(received, (int, float, np.integer)):
             return f"Expected an integer, got {type(received).__name__} {received!r}."
-        if received == expected:
+        if answer_digest("05_resnet", question_id, received) == expected:
             return None
         for wrong, message in mistakes:
-            if received == wrong:
+            if received == wrong or (isinstance(wrong, str) and _answers(wrong, received)):
                 return f"You wrote {received:,}: {message}"
         return f"You wrote {received:,}; that is not the count. List the projections stage by stage."
 
     return check
 
 
-QUESTIONS = (
+def _answers(question_id, received) -> bool:
+    """True when ``received`` is the answer of another value question."""
+    question = next(q for q in QUESTIONS if q.id == question_id)
+    return answer_digest("05_resnet", question_id, received) == question.public[0].expected()
+
+
+QUESTIONS = with_stored("05_resnet", (
     Question(
         id="identity_block",
         points=3,
@@ -354,11 +282,11 @@ QUESTIONS = (
         title="Extra parameters of option B over option A in ResNet-20",
         public=(Case(
             name="the count",
-            expected=lambda: shortcut_extra_params("B"),
-            check=_value_check((
+            expected=STORED_DIGEST,
+            check=_value_check("option_b_extra_params", (
                 (16 * 32 + 32 * 64, "those are the projections' weights; add their BN layers "
                                     "(4 numbers per channel)."),
-                (projection_cost(16, 32), "there are two stage transitions: 16 -> 32 and 32 -> 64."),
+                (16 * 32 + 4 * 32, "there are two stage transitions: 16 -> 32 and 32 -> 64."),
             )),
             hint="Option B projects only where the shape changes: at the first block of stages 2 "
             "and 3. Each projection: C_in * C_out weights plus 4 * C_out for its BN."),),
@@ -371,13 +299,13 @@ QUESTIONS = (
         title="Extra parameters of option C over option A in ResNet-20",
         public=(Case(
             name="the count",
-            expected=lambda: shortcut_extra_params("C"),
-            check=_value_check((
+            expected=STORED_DIGEST,
+            check=_value_check("option_c_extra_params", (
                 (3 * 256 + 512 + 2 * 1024 + 2048 + 2 * 4096, "those are the projections' weights; "
                                                              "add their BN layers (4 numbers per channel)."),
-                (shortcut_extra_params("B"), "that is option B; option C projects in all 9 blocks."),
+                ("option_b_extra_params", "that is option B; option C projects in all 9 blocks."),
             )),
             hint="All 9 shortcuts are projections: 3 in stage 1 (16 -> 16), the first of stage 2 "
             "16 -> 32 then 2 x 32 -> 32, the first of stage 3 32 -> 64 then 2 x 64 -> 64."),),
     ),
-)
+))

@@ -1,9 +1,10 @@
 """Questions of lab 06 (batch normalization): the training and inference transforms,
 the moving-average update and folding BN into a convolution.
 
-The reference functions below are the oracles of the checks (and what the lab falls
-back to while an exercise is not done); `labs/hidden/06_batchnorm.py` adds hidden
-cases (other shapes, epsilons and momenta, edge cases) on the grading side.
+The public cases' expected outputs are data (`cnnlabs/checks/expected/06_batchnorm.json`,
+generated from `autograder/references/lab06_batchnorm.py`, which never ships to
+students); `labs/hidden/06_batchnorm.py` adds hidden cases (other shapes, epsilons
+and momenta, edge cases) on the grading side.
 
 Reference: Ioffe & Szegedy, "Batch Normalization: Accelerating Deep Network Training
 by Reducing Internal Covariate Shift", ICML 2015 (Algorithms 1 and 2).
@@ -15,31 +16,7 @@ import numpy as np
 
 from cnnlabs.checks.plain import compare
 from cnnlabs.checks.spec import Case, Question
-
-
-def batchnorm_train(x, gamma, beta, eps=1e-3):
-    """Reference of Algorithm 1: (output, batch mean, biased batch variance)."""
-    x = np.asarray(x, dtype="float64")
-    axes = tuple(range(x.ndim - 1))
-    mean, var = x.mean(axis=axes), x.var(axis=axes)
-    return gamma * (x - mean) / np.sqrt(var + eps) + beta, mean, var
-
-
-def batchnorm_inference(x, gamma, beta, moving_mean, moving_var, eps=1e-3):
-    """Reference of the inference transform with fixed statistics."""
-    x = np.asarray(x, dtype="float64")
-    return gamma * (x - moving_mean) / np.sqrt(moving_var + eps) + beta
-
-
-def update_moving_average(moving, batch_value, momentum=0.99):
-    """Reference of Keras's moving-average update."""
-    return momentum * np.asarray(moving, "float64") + (1.0 - momentum) * np.asarray(batch_value)
-
-
-def fold_batchnorm(kernel, bias, gamma, beta, moving_mean, moving_var, eps=1e-3):
-    """Reference fold: (kernel * s, (bias - mean) * s + beta) with s = gamma / sqrt(var + eps)."""
-    scale = np.asarray(gamma, "float64") / np.sqrt(np.asarray(moving_var, "float64") + eps)
-    return np.asarray(kernel, "float64") * scale, (np.asarray(bias) - moving_mean) * scale + beta
+from cnnlabs.checks.stored import STORED, with_stored
 
 
 def bn_inputs(shape, eps=None, offset=3.0):
@@ -130,7 +107,7 @@ def fold_inputs(kernel_size, in_channels, out_channels, with_bias=True):
     return inputs
 
 
-QUESTIONS = (
+QUESTIONS = with_stored("06_batchnorm", (
     Question(
         id="batchnorm_train",
         points=3,
@@ -141,7 +118,7 @@ QUESTIONS = (
             Case(
                 name="a dense layer's output: (16, 5)",
                 inputs=bn_inputs((16, 5)),
-                expected=batchnorm_train,
+                expected=STORED,
                 check=check_bn_train,
                 hint="Normalize each column (channel) with its own mean and variance over the "
                 "batch, then y = gamma * x_hat + beta.",
@@ -149,7 +126,7 @@ QUESTIONS = (
             Case(
                 name="a convolution's output: (4, 6, 6, 3)",
                 inputs=bn_inputs((4, 6, 6, 3)),
-                expected=batchnorm_train,
+                expected=STORED,
                 check=check_bn_train,
                 hint="For images the statistics run over batch, height and width: "
                 "axis=(0, 1, 2), i.e. every axis but the channels.",
@@ -157,7 +134,7 @@ QUESTIONS = (
             Case(
                 name="eps=0.1 on (8, 3)",
                 inputs=bn_inputs((8, 3), eps=0.1),
-                expected=batchnorm_train,
+                expected=STORED,
                 check=check_bn_train,
                 hint="Use the eps argument, not a constant: x_hat = (x - mean) / sqrt(var + eps).",
             ),
@@ -179,7 +156,7 @@ QUESTIONS = (
                     "moving_mean": rng.normal(size=2),
                     "moving_var": rng.uniform(0.5, 3.0, 2),
                 },
-                expected=batchnorm_inference,
+                expected=STORED,
                 hint="Use moving_mean and moving_var, not the statistics of x: "
                 "gamma * (x - moving_mean) / sqrt(moving_var + eps) + beta.",
             ),
@@ -193,7 +170,7 @@ QUESTIONS = (
                     "moving_var": rng.uniform(0.5, 3.0, 5),
                     "eps": 1e-5,
                 },
-                expected=batchnorm_inference,
+                expected=STORED,
                 hint="With one example the batch variance is 0: inference must not depend on "
                 "the batch at all. Use the eps argument too.",
             ),
@@ -209,7 +186,7 @@ QUESTIONS = (
             Case(
                 name="momentum 0.99 (the Keras default)",
                 inputs=lambda rng: {"moving": rng.normal(size=4), "batch_value": rng.normal(size=4)},
-                expected=update_moving_average,
+                expected=STORED,
                 hint="Keras keeps momentum of the OLD average: "
                 "momentum * moving + (1 - momentum) * batch_value.",
             ),
@@ -217,7 +194,7 @@ QUESTIONS = (
                 name="momentum 0.9",
                 inputs=lambda rng: {"moving": rng.normal(size=3), "batch_value": rng.normal(size=3),
                                     "momentum": 0.9},
-                expected=update_moving_average,
+                expected=STORED,
                 hint="Use the momentum argument rather than a constant 0.99.",
             ),
         ),
@@ -232,7 +209,7 @@ QUESTIONS = (
             Case(
                 name="3x3 kernel, 2 -> 4 channels, with bias",
                 inputs=fold_inputs(3, 2, 4),
-                expected=fold_batchnorm,
+                expected=STORED,
                 check=check_tuple_of_two,
                 hint="scale = gamma / sqrt(moving_var + eps); the kernel's output channel o is "
                 "multiplied by scale[o]; bias becomes (bias - moving_mean) * scale + beta.",
@@ -240,11 +217,11 @@ QUESTIONS = (
             Case(
                 name="1x1 kernel, 3 -> 2 channels, zero bias",
                 inputs=fold_inputs(1, 3, 2, with_bias=False),
-                expected=fold_batchnorm,
+                expected=STORED,
                 check=check_tuple_of_two,
                 hint="Even without a bias the folded bias is not zero: "
                 "beta - moving_mean * scale.",
             ),
         ),
     ),
-)
+))

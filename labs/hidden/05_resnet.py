@@ -6,6 +6,7 @@ rectangular and odd-sized inputs.
 
 from __future__ import annotations
 
+from autograder.references.lab05_resnet import identity_expected, projection_expected
 from cnnlabs.checks.lab05_resnet import (
     identity_case,
     projection_case,
@@ -15,15 +16,17 @@ from cnnlabs.checks.lab05_resnet import (
 
 HIDDEN = {
     "identity_block": (
-        random_identity_case("random input shape"),
-        random_identity_case("another random input shape"),
-        identity_case("one channel", (6, 6, 1)),
-        identity_case("a 1x1 feature map", (1, 1, 8)),
+        random_identity_case("random input shape", identity_expected),
+        random_identity_case("another random input shape", identity_expected),
+        identity_case("one channel", (6, 6, 1), expected=identity_expected),
+        identity_case("a 1x1 feature map", (1, 1, 8), expected=identity_expected),
     ),
     "projection_block": (
-        random_projection_case("random shape, width and stride"),
-        random_projection_case("another random shape, width and stride"),
-        projection_case("stride 1: a change of width only", (6, 6, 4), 12, strides=1),
-        projection_case("rectangular 9x6x5 -> 10, stride 2", (9, 6, 5), 10),
+        random_projection_case("random shape, width and stride", projection_expected),
+        random_projection_case("another random shape, width and stride", projection_expected),
+        projection_case("stride 1: a change of width only", (6, 6, 4), 12, strides=1,
+                        expected=projection_expected),
+        projection_case("rectangular 9x6x5 -> 10, stride 2", (9, 6, 5), 10,
+                        expected=projection_expected),
     ),
 }

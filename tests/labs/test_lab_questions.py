@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from autograder.assign import Lab, available_labs
-from cnnlabs.checks.checker import checker, expected_value, judge, produce, run_public_case
+from autograder.judging import expected_value
+from cnnlabs.checks.checker import checker, judge, produce, run_public_case
 from cnnlabs.checks.spec import load_hidden, load_questions, make_inputs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -406,7 +407,7 @@ def test_shortcut_option_counts_match_keras():
     import keras
     from keras import layers
 
-    from cnnlabs.checks.lab05_resnet import STAGES, shortcut_extra_params
+    from autograder.references.lab05_resnet import STAGES, shortcut_extra_params
 
     def projections(option):
         total, c_in = 0, 16
@@ -486,7 +487,7 @@ def test_reference_batchnorm_matches_keras():
     """The lab's oracles agree with keras.layers.BatchNormalization within 1e-5."""
     import keras
 
-    from cnnlabs.checks import lab06_batchnorm as ref
+    from autograder.references import lab06_batchnorm as ref
 
     rng = np.random.default_rng(0)
     x = (rng.normal(size=(8, 5, 5, 3)) * [1.0, 3.0, 0.5] + [0.0, 4.0, -2.0]).astype("float32")

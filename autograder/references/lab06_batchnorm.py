@@ -1,0 +1,46 @@
+"""Reference answers of lab 06 (batch normalization): grading side only.
+
+The oracles of the public cases' stored outputs (``cnnlabs expected``) and of the
+hidden cases (``labs/hidden/06_batchnorm.py``). Never shipped to students.
+
+Reference: Ioffe & Szegedy, "Batch Normalization: Accelerating Deep Network Training
+by Reducing Internal Covariate Shift", ICML 2015 (Algorithms 1 and 2).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def batchnorm_train(x, gamma, beta, eps=1e-3):
+    """Reference of Algorithm 1: (output, batch mean, biased batch variance)."""
+    x = np.asarray(x, dtype="float64")
+    axes = tuple(range(x.ndim - 1))
+    mean, var = x.mean(axis=axes), x.var(axis=axes)
+    return gamma * (x - mean) / np.sqrt(var + eps) + beta, mean, var
+
+
+def batchnorm_inference(x, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    """Reference of the inference transform with fixed statistics."""
+    x = np.asarray(x, dtype="float64")
+    return gamma * (x - moving_mean) / np.sqrt(moving_var + eps) + beta
+
+
+def update_moving_average(moving, batch_value, momentum=0.99):
+    """Reference of Keras's moving-average update."""
+    return momentum * np.asarray(moving, "float64") + (1.0 - momentum) * np.asarray(batch_value)
+
+
+def fold_batchnorm(kernel, bias, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    """Reference fold: (kernel * s, (bias - mean) * s + beta) with s = gamma / sqrt(var + eps)."""
+    scale = np.asarray(gamma, "float64") / np.sqrt(np.asarray(moving_var, "float64") + eps)
+    return np.asarray(kernel, "float64") * scale, (np.asarray(bias) - moving_mean) * scale + beta
+
+
+# question id -> expected(**inputs) of its public cases
+EXPECTED = {
+    "batchnorm_train": batchnorm_train,
+    "batchnorm_inference": batchnorm_inference,
+    "update_moving_average": update_moving_average,
+    "fold_batchnorm": fold_batchnorm,
+}

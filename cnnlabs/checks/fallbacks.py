@@ -1,0 +1,140 @@
+"""Stand-ins for exercises that are not done yet, built from public Keras and library code.
+
+``or_reference(answer, lambda: fallbacks.X, "exercise")`` lets the rest of a lab
+run before the student has written ``X``. None of these is a reference solution:
+each calls the Keras layer (``keras.layers.BatchNormalization``) or the library
+block (``cnnlabs.models``, ``cnnlabs.layers``) that the exercise asks the student
+to re-implement, which the exercise's own rules forbid in an answer. The reference
+implementations the grader judges with live in ``autograder/references`` and never
+ship to students.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+_names = itertools.count(1)
+
+
+def _name(prefix: str) -> str:
+    return f"{prefix}_{next(_names)}"
+
+
+# ---------------------------------------------------------------- lab 04: Inception
+
+
+def inception_naive_block(x, filters_1x1, filters_3x3, filters_5x5):
+    """The naive Inception module of ``cnnlabs.models.inception`` on a Keras tensor."""
+    from cnnlabs.models.inception import inception_module
+
+    return inception_module(
+        x, filters_1x1, 0, filters_3x3, 0, filters_5x5, 0, _name("naive"), naive=True
+    )
+
+
+def inception_bottleneck_block(
+    x, filters_1x1, reduce_3x3, filters_3x3, reduce_5x5, filters_5x5, pool_proj
+):
+    """The Inception module with reductions of ``cnnlabs.models.inception``."""
+    from cnnlabs.models.inception import inception_module
+
+    return inception_module(
+        x,
+        filters_1x1,
+        reduce_3x3,
+        filters_3x3,
+        reduce_5x5,
+        filters_5x5,
+        pool_proj,
+        _name("inception"),
+    )
+
+
+def _wrap(block, name):
+    def build(input_shape, *args, **kwargs):
+        import keras
+
+        inputs = keras.Input(input_shape)
+        return keras.Model(inputs, block(inputs, *args, **kwargs), name=_name(name))
+
+    return build
+
+
+inception_naive_module = _wrap(inception_naive_block, "naive_module")
+inception_bottleneck_module = _wrap(inception_bottleneck_block, "bottleneck_module")
+
+
+# ---------------------------------------------------------------- lab 05: ResNet
+
+
+def residual_identity_block(x, filters):
+    """``cnnlabs.models.resnet.basic_block`` with an identity shortcut."""
+    from cnnlabs.models.resnet import basic_block
+
+    return basic_block(x, filters, stride=1, shortcut="B", name=_name("identity"))
+
+
+def residual_projection_block(x, filters, strides=2):
+    """``cnnlabs.models.resnet.basic_block`` with a projection shortcut (option B)."""
+    from cnnlabs.models.resnet import basic_block
+
+    return basic_block(x, filters, stride=strides, shortcut="C", name=_name("projection"))
+
+
+# ---------------------------------------------------------------- lab 06: batch normalization
+
+
+def _keras_bn(shape, eps, momentum=0.0):
+    import keras
+
+    layer = keras.layers.BatchNormalization(epsilon=eps, momentum=momentum)
+    layer.build((None, *shape[1:]))
+    return layer
+
+
+def batchnorm_train(x, gamma, beta, eps=1e-3):
+    """``keras.layers.BatchNormalization`` in training mode: (y, batch mean, batch variance)."""
+    x = np.asarray(x, "float32")
+    layer = _keras_bn(x.shape, eps)  # momentum 0: the moving statistics become the batch's
+    layer.gamma.assign(np.asarray(gamma, "float32"))
+    layer.beta.assign(np.asarray(beta, "float32"))
+    y = np.asarray(layer(x, training=True), "float64")
+    return y, np.asarray(layer.moving_mean, "float64"), np.asarray(layer.moving_variance, "float64")
+
+
+def batchnorm_inference(x, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    """``keras.layers.BatchNormalization`` in inference mode with the given statistics."""
+    x = np.asarray(x, "float32")
+    layer = _keras_bn(x.shape, eps)
+    layer.set_weights([np.asarray(w, "float32") for w in (gamma, beta, moving_mean, moving_var)])
+    return np.asarray(layer(x, training=False), "float64")
+
+
+def update_moving_average(moving, batch_value, momentum=0.99):
+    """The moving-mean update of ``keras.layers.BatchNormalization`` after one batch."""
+    moving, batch_value = np.broadcast_arrays(
+        np.asarray(moving, "float32"), np.asarray(batch_value, "float32")
+    )
+    shape = moving.shape
+    moving, batch_value = moving.reshape(-1), batch_value.reshape(-1)
+    layer = _keras_bn((1, moving.size), 1e-3, momentum)
+    layer.moving_mean.assign(moving)
+    layer(batch_value[None, :], training=True)  # one example: its mean is batch_value
+    return np.asarray(layer.moving_mean, "float64").reshape(shape)
+
+
+def fold_batchnorm(kernel, bias, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    """``cnnlabs.layers.fold_bn`` on a convolution and a BN holding these weights."""
+    import keras
+
+    from cnnlabs.layers import fold_bn
+
+    kernel = np.asarray(kernel, "float32")
+    conv = keras.layers.Conv2D(kernel.shape[-1], kernel.shape[:2])
+    conv.build((None, None, None, kernel.shape[2]))
+    conv.set_weights([kernel, np.asarray(bias, "float32")])
+    bn = _keras_bn((1, kernel.shape[-1]), eps)
+    bn.set_weights([np.asarray(w, "float32") for w in (gamma, beta, moving_mean, moving_var)])
+    return fold_bn(conv, bn)
