@@ -2,15 +2,27 @@
 
 Zips are read safely: only ``.ipynb`` members, no absolute paths or ``..``
 (zip-slip), at most ``MAX_MEMBERS`` members and ``MAX_ZIP_BYTES`` uncompressed
-(zip bombs), each member read with a size cap.
+(zip bombs, counted both from the declared sizes and from the bytes actually
+read), each member read with a size cap. A zip that cannot be used at all is one
+``invalid`` row; a member that cannot be read (encrypted, bad CRC, unknown
+compression method, a lying size field) is an ``invalid`` row of its own; the
+other students are graded as usual.
+
+Names: a submission whose file name is already safe (``[A-Za-z0-9_.-]``, as
+``_safe_name`` leaves it) keeps it exactly; any other name is made safe and,
+when that collides with another name, gets a suffix derived from its original
+path (``bob-3f2a9c``), never a name another submission has. The same inputs
+always give the same names.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import queue
 import re
+import secrets
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -23,10 +35,12 @@ from autograder.sandbox import Limits
 MAX_MEMBERS = 5000
 MAX_ZIP_BYTES = 2 * 2**30
 MAX_MEMBER_BYTES = 64 * 2**20
+RUN_FILE = "run.json"  # the seed of the hidden cases, fixed for every run into one folder
+_READABLE_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
 
 
 class BatchInputError(ValueError):
-    """A submissions argument that cannot be used (missing path, bad zip)."""
+    """A submissions argument that does not exist."""
 
 
 @dataclass
@@ -34,6 +48,7 @@ class Submission:
     name: str
     path: Path | None
     problem: str = ""  # a reason when the entry itself is unusable
+    source: str = ""  # where it came from (file path, or zip::member); names are derived from it
 
 
 @dataclass
@@ -41,9 +56,14 @@ class BatchResult:
     results: list[SubmissionResult]
     summary: dict
     out_dir: Path
+    graded: int = 0  # graded in this run
+    skipped: int = 0  # unchanged since the last run into the same folder: saved grade reused
+    seed: int = 0  # the seed of the hidden cases
 
 
 def _size(n: int) -> str:
+    if n < 2**20:
+        return f"{n} bytes"
     return f"{n / 2**30:g} GiB" if n >= 2**30 else f"{n / 2**20:g} MiB"
 
 
@@ -52,76 +72,169 @@ def _safe_name(text: str) -> str:
     return name[:120]
 
 
+def _member_problem(info: zipfile.ZipInfo) -> str:
+    """Why a member cannot be read, judged from its header alone ('' when it can)."""
+    if info.flag_bits & 0x1:
+        return f"{info.filename} is encrypted (password-protected); submit it without a password."
+    if info.compress_type not in _READABLE_METHODS:
+        method = zipfile.compressor_names.get(info.compress_type, "unknown")
+        return (
+            f"{info.filename} uses compression method {info.compress_type} ({method}), "
+            "which cannot be read; zip it again with the standard (deflate) method."
+        )
+    if info.file_size > MAX_MEMBER_BYTES:
+        return f"{info.filename} is larger than {_size(MAX_MEMBER_BYTES)}."
+    return ""
+
+
+def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> tuple[bytes | None, str]:
+    """The bytes of one member (capped), or None and the reason it cannot be read."""
+    try:
+        with archive.open(info) as handle:
+            data = handle.read(MAX_MEMBER_BYTES + 1)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile) as exc:  # bad CRC, lying header
+        return None, f"{info.filename} is damaged in the zip ({exc}); zip it again."
+    except Exception as exc:  # zlib/bz2/lzma errors, EOF, unsupported features
+        return None, (
+            f"{info.filename} cannot be read from the zip ({type(exc).__name__}: {exc}); "
+            "zip it again."
+        )
+    if len(data) > MAX_MEMBER_BYTES:
+        return None, f"{info.filename} is larger than {_size(MAX_MEMBER_BYTES)}."
+    return data, ""
+
+
 def _extract_zip(path: Path, dest: Path) -> list[Submission]:
-    out = []
+    whole = path.name
+
+    def unusable(reason: str) -> list[Submission]:
+        return [Submission(path.stem, None, reason, source=whole)]
+
     try:
         archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError) as exc:
-        return [Submission(_safe_name(path.stem), None, f"{path.name} is not a valid zip: {exc}")]
+    except Exception as exc:  # BadZipFile, OSError, a lying central directory, ...
+        return unusable(f"{path.name} is not a valid zip: {exc}")
+    out = []
     with archive:
         infos = archive.infolist()
         if len(infos) > MAX_MEMBERS:
-            raise BatchInputError(f"{path}: {len(infos)} files, more than {MAX_MEMBERS}.")
+            return unusable(f"{path.name} has {len(infos)} files, more than {MAX_MEMBERS}.")
         if sum(i.file_size for i in infos) > MAX_ZIP_BYTES:
-            raise BatchInputError(
-                f"{path}: expands to more than {_size(MAX_ZIP_BYTES)}; refusing (zip bomb?)."
+            return unusable(
+                f"{path.name} expands to more than {_size(MAX_ZIP_BYTES)}; refused (zip bomb?)."
             )
+        budget = MAX_ZIP_BYTES  # bytes actually read: size fields can lie
         for info in infos:
             member = PurePosixPath(info.filename)
             if info.is_dir() or member.suffix != ".ipynb" or "__MACOSX" in member.parts:
                 continue
-            name = _safe_name(f"{path.stem}_{'_'.join(member.with_suffix('').parts)}")
+            source = f"{path.name}::{info.filename}"
+            text = f"{path.stem}_{'_'.join(member.with_suffix('').parts)}"
             if member.is_absolute() or ".." in member.parts:
-                out.append(Submission(name, None, f"unsafe path in zip: {info.filename!r}"))
+                out.append(Submission(text, None, f"unsafe path in zip: {info.filename!r}", source))
                 continue
-            if info.file_size > MAX_MEMBER_BYTES:
-                out.append(
-                    Submission(
-                        name,
-                        None,
-                        f"{info.filename} is larger than {MAX_MEMBER_BYTES // 2**20} MiB",
-                    )
+            problem = _member_problem(info)
+            data = None
+            if not problem:
+                data, problem = _read_member(archive, info)
+            if not problem and len(data) > budget:
+                problem = (
+                    f"{info.filename}: {path.name} expands to more than "
+                    f"{_size(MAX_ZIP_BYTES)}; refused (zip bomb?)."
                 )
+            if problem:
+                out.append(Submission(text, None, problem, source))
                 continue
-            with archive.open(info) as handle:
-                data = handle.read(MAX_MEMBER_BYTES + 1)
-            if len(data) > MAX_MEMBER_BYTES:
-                out.append(Submission(name, None, f"{info.filename} is too large"))
-                continue
-            target = dest / f"{name}-{hashlib.sha256(data).hexdigest()[:8]}.ipynb"
+            budget -= len(data)
+            digest = hashlib.sha256(f"{path.resolve()}::{info.filename}".encode())
+            digest.update(data)
+            target = dest / f"{digest.hexdigest()[:24]}.ipynb"
             target.write_bytes(data)
-            out.append(Submission(name, target))
+            out.append(Submission(text, target, source=source))
     return out
 
 
+def _assign_names(subs: list[Submission]) -> None:
+    """Gives every submission a unique, stable, safe name (see the module docstring)."""
+    reserved: set[str] = set()
+    later = []
+    for sub in subs:  # names already safe first: they are kept exactly
+        if _safe_name(sub.name) == sub.name:
+            if sub.name in reserved:
+                later.append(sub)
+            else:
+                reserved.add(sub.name)
+    for sub in subs:  # then names made safe, when still free
+        safe = _safe_name(sub.name)
+        if safe != sub.name:
+            if safe in reserved:
+                later.append(sub)
+            else:
+                sub.name = safe
+                reserved.add(safe)
+    for sub in later:  # collisions: a suffix from the source, never a name already taken
+        base = _safe_name(sub.name)[:100]
+        attempt = 0
+        while True:
+            digest = hashlib.sha256(f"{sub.source}#{attempt}".encode()).hexdigest()[:6]
+            name = f"{base}-{digest}"
+            if name not in reserved:
+                break
+            attempt += 1
+        sub.name = name
+        reserved.add(name)
+
+
 def collect(paths, work_dir: Path) -> list[Submission]:
-    """Expands notebooks, folders (recursively) and zips into a list of submissions."""
+    """Expands notebooks, folders (recursively) and zips into a list of submissions.
+
+    Raises:
+        BatchInputError: when an argument does not exist (nothing else: an unusable
+            zip or file is an ``invalid`` submission of its own).
+    """
     work_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(work_dir, 0o700)
     subs: list[Submission] = []
     for raw in paths:
         path = Path(raw)
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             raise BatchInputError(f"{raw}: no such file or folder.")
         if path.is_dir():
             for item in sorted(path.rglob("*")):
-                if item.is_file() and not item.is_symlink() and item.suffix == ".ipynb":
-                    subs.append(
-                        Submission(_safe_name(str(item.relative_to(path).with_suffix(""))), item)
-                    )
-                elif item.is_file() and item.suffix == ".zip":
+                if item.is_symlink() or not item.is_file():
+                    continue
+                if item.suffix == ".ipynb":
+                    rel = item.relative_to(path).with_suffix("")
+                    subs.append(Submission(str(rel), item, source=f"{path.name}/{rel}"))
+                elif item.suffix == ".zip":
                     subs += _extract_zip(item, work_dir)
         elif path.suffix == ".zip":
             subs += _extract_zip(path, work_dir)
         else:
-            subs.append(Submission(_safe_name(path.stem), path))
-    seen: dict[str, int] = {}
-    for sub in subs:  # unique names
-        count = seen.get(sub.name, 0)
-        seen[sub.name] = count + 1
-        if count:
-            sub.name = f"{sub.name}-{count + 1}"
+            subs.append(Submission(path.stem, path, source=path.name))
+    _assign_names(subs)
     return subs
+
+
+def run_seed(out_dir: Path, seed: int | None = None) -> int:
+    """The seed of the hidden cases for a grading run into ``out_dir``.
+
+    ``seed`` when given (``cnnlabs grade --seed N``), else the one stored in
+    ``out_dir/run.json``, else a new random seed, stored there so that later runs
+    into the same folder (regrades) draw the same hidden inputs.
+    """
+    path = Path(out_dir) / RUN_FILE
+    stored = None
+    if path.is_file() and not path.is_symlink():
+        try:
+            stored = json.loads(path.read_text()).get("seed")
+        except (ValueError, AttributeError, OSError):
+            stored = None
+    if seed is None:
+        seed = stored if type(stored) is int and stored >= 0 else secrets.randbits(63)
+    if seed != stored:
+        report.atomic_write(path, json.dumps({"seed": seed}, indent=1) + "\n")
+    return seed
 
 
 def grade_batch(
@@ -136,18 +249,26 @@ def grade_batch(
     limits: Limits | None = None,
     progress: bool = True,
     spec: LabSpec | None = None,
+    seed: int | None = None,
 ) -> BatchResult:
     """Grades many submissions with ``workers`` parallel sandboxes.
 
-    Writes ``<out>/<submission>/{results.json,feedback.md,grade.json}``,
-    ``<out>/grades.csv`` and ``<out>/summary.json``. Unchanged submissions already
-    graded are skipped (content hash).
+    Writes ``<out>/submissions/<name>/{results.json,feedback.md,grade.json}``,
+    ``<out>/grades.csv``, ``<out>/summary.json`` and ``<out>/run.json`` (the seed).
+    Every submission is judged on the same hidden inputs, drawn from ``seed``
+    (default: the seed stored in ``<out>/run.json``, created on the first run).
+    Unchanged submissions already graded with the same seed are skipped (content
+    hash). ``grades.csv`` is written whatever the submissions contain.
+
+    Raises:
+        BatchInputError: when a submissions argument does not exist.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     os.chmod(out_dir, 0o700)
     spec = spec or load_lab(lab, hidden_dir=hidden_dir, questions_path=questions_path)
     subs = collect(submissions, out_dir / "_extracted")
+    seed = run_seed(out_dir, seed)
     slots: queue.Queue[int] = queue.Queue()
     for slot in range(max(1, workers)):
         slots.put(slot)
@@ -157,6 +278,7 @@ def grade_batch(
         target.mkdir(parents=True, exist_ok=True)
         if sub.path is None:
             result = _whole_failure(spec, sub.name, "", "invalid", sub.problem)
+            result.hidden_seed = seed
             report.write_submission(result, target)
             return result
         slot = slots.get()
@@ -170,8 +292,11 @@ def grade_batch(
                 slot=slot,
                 name=sub.name,
                 spec=spec,
+                hidden_seed=seed,
             )
         except Exception as exc:  # a grader bug must not stop the class's grading
+            if type(exc).__name__ == "SandboxUnavailable":
+                raise  # the machine's fault, not this student's: stop (see sandbox.preflight)
             result = _whole_failure(
                 spec,
                 sub.name,
@@ -179,6 +304,7 @@ def grade_batch(
                 "grader_error",
                 f"internal grader error: {type(exc).__name__}: {exc}",
             )
+            result.hidden_seed = seed
             report.write_submission(result, target)
             return result
         finally:
@@ -200,7 +326,8 @@ def grade_batch(
                 results[futures[future]] = future.result()
     final = [r for r in results if r is not None]
     summary = report.write_batch(final, spec.questions, out_dir)
-    return BatchResult(final, summary, out_dir)
+    skipped = sum(r.reused for r in final)
+    return BatchResult(final, summary, out_dir, len(final) - skipped, skipped, seed)
 
 
 def _as_completed(futures):

@@ -23,6 +23,8 @@ def grade(args) -> int:
         raise UserError(f"--workers={args.workers} must be at least 1.")
     if args.timeout is not None and args.timeout <= 0:
         raise UserError(f"--timeout={args.timeout} must be a positive number of seconds.")
+    if getattr(args, "seed", None) is not None and args.seed < 0:
+        raise UserError(f"--seed={args.seed} must be a non-negative integer.")
     if args.hidden is not None and not Path(args.hidden).is_dir():
         raise UserError(f"--hidden={args.hidden!r} is not a folder of hidden tests.")
     try:
@@ -33,10 +35,13 @@ def grade(args) -> int:
     print(f"sandbox: {caps.describe()}")
     if caps.level != "strong":
         print("warning: the sandbox is not at full strength here; see docs/grading.md.")
-    hidden = sum(len(v) for v in spec.hidden.values())
+    draws = sum(len(v) for v in spec.hidden.values())
+    hidden = round(
+        sum(1 / spec.draws.get(q, {}).get(c.name, 1) for q, v in spec.hidden.items() for c in v)
+    )
     print(
         f"lab {spec.lab}: {len(spec.questions)} questions, {spec.max_score:g} points, "
-        f"{hidden} hidden cases"
+        f"{hidden} hidden cases ({draws} with the random ones drawn several times)"
     )
     try:
         batch = grade_batch(
@@ -46,12 +51,14 @@ def grade(args) -> int:
             workers=args.workers,
             timeout=args.timeout,
             spec=spec,
+            seed=getattr(args, "seed", None),
         )
     except BatchInputError as exc:
         raise UserError(str(exc)) from None
     total = batch.summary["total"]
     print(
-        f"graded {len(batch.results)} submissions: mean {total['mean']:.2f} / "
+        f"{len(batch.results)} submissions: graded {batch.graded}, skipped {batch.skipped} "
+        f"unchanged; hidden cases drawn with seed {batch.seed}; mean {total['mean']:.2f} / "
         f"{total['max_score']:g}"
     )
     for qid, q in batch.summary["questions"].items():

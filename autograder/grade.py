@@ -29,7 +29,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import plainio
-from autograder.judging import expected_value, rebuild_model
+from autograder.judging import expected_value
 from autograder.sandbox import USER_PREFIX, Limits, Sandbox, preflight
 from cnnlabs.checks.plain import describe
 from cnnlabs.checks.spec import (
@@ -49,10 +49,11 @@ from cnnlabs.checks.verdict import (
     judge,
 )
 
-GRADER_VERSION = "1"
+GRADER_VERSION = "2"  # 2: integers exact, hidden draws, models judged in a worker
 MAX_NOTEBOOK_BYTES = 64 * 2**20
 EXPORT_TIMEOUT = 60.0
-MAX_MODEL_BYTES = 256 * 2**20
+HIDDEN_DRAWS = 5  # draws of each random hidden case of a function question
+GRADER_ERROR = "grader_error"
 TIMEOUT, OOM, DIED, TAMPERING, INVALID = "timeout", "oom", "kernel_died", "tampering", "invalid"
 
 
@@ -99,9 +100,13 @@ class SubmissionResult:
     error: str = ""
     sandbox_user: str = ""  # the unprivileged user the kernel ran as
     sandbox_id: str = ""  # names its cgroups (cnnlabs-<id>) and scratch folder
+    hidden_seed: int | None = None  # the seed the hidden cases' inputs were drawn from
+    reused: bool = field(default=False, compare=False)  # a saved grade, not graded again
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        del data["reused"]
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> SubmissionResult:
@@ -122,6 +127,8 @@ class LabSpec:
     hidden: dict
     digest: str
     hidden_dir: Path | None = None
+    questions_path: Path | None = None
+    draws: dict = field(default_factory=dict)  # question id -> {draw name: draws of its case}
 
     @property
     def max_score(self) -> float:
@@ -149,13 +156,52 @@ def load_lab(lab: str, *, hidden_dir=None, questions_path=None) -> LabSpec:
 
         sources = [Path(importlib.import_module(f"cnnlabs.checks.lab{stem}").__file__)]
     hidden_dir = Path(hidden_dir) if hidden_dir is not None else default_hidden_dir()
-    hidden = load_hidden(stem, hidden_dir, questions)
+    hidden, draws = _draw_hidden(load_hidden(stem, hidden_dir, questions), questions)
     if hidden_dir is not None and (hidden_dir / f"{stem}.py").is_file():
         sources.append(hidden_dir / f"{stem}.py")
     digest = hashlib.sha256()
     for path in sources:
         digest.update(path.read_bytes())
-    return LabSpec(stem, questions, hidden, digest.hexdigest(), hidden_dir)
+    digest.update(f"draws={HIDDEN_DRAWS}".encode())
+    path = Path(questions_path) if questions_path is not None else None
+    return LabSpec(stem, questions, hidden, digest.hexdigest(), hidden_dir, path, draws)
+
+
+def _is_random(case) -> bool:
+    """True when a case's inputs depend on the generator it is given."""
+    from cnnlabs.checks.plain import compare
+
+    try:
+        a, b = make_inputs(case, 1), make_inputs(case, 2)
+        return compare(a, b, 0.0, 0.0) is not None
+    except Exception:
+        return True
+
+
+def _draw_hidden(hidden: dict, questions) -> tuple[dict, dict]:
+    """Each random hidden case of a function question becomes ``HIDDEN_DRAWS`` cases.
+
+    The draws are named ``"<case> (draw i/n)"``; each gets its own inputs (its
+    seed comes from its name and the run's seed) and ``1/n`` of the case's points,
+    so a partial solution earns the share of draws it gets right instead of all
+    or nothing on one lucky or unlucky draw.
+    """
+    import dataclasses
+
+    kinds = {q.id: q.kind for q in questions}
+    out, draws = {}, {}
+    for qid, cases in hidden.items():
+        expanded = []
+        for case in cases:
+            if kinds.get(qid) == "function" and case.inputs is not None and _is_random(case):
+                for i in range(HIDDEN_DRAWS):
+                    name = f"{case.name} (draw {i + 1}/{HIDDEN_DRAWS})"
+                    expanded.append(dataclasses.replace(case, name=name))
+                    draws.setdefault(qid, {})[name] = HIDDEN_DRAWS
+            else:
+                expanded.append(case)
+        out[qid] = tuple(expanded)
+    return out, draws
 
 
 # ---------------------------------------------------------------- notebook
@@ -187,7 +233,14 @@ def read_notebook(data: bytes, lab: str):
         raise SubmissionError(
             f"the notebook (nbformat {raw.get('nbformat')}) cannot be read: {exc}"
         ) from None
-    found = (nb.metadata.get("cnnlabs") or {}).get("lab") if isinstance(nb.metadata, dict) else None
+    tag = nb.metadata.get("cnnlabs") if isinstance(nb.metadata, dict) else None
+    if tag is not None and not isinstance(tag, dict):
+        raise SubmissionError(
+            f"the notebook's metadata 'cnnlabs' is a {type(tag).__name__}, expected a dict "
+            "such as {\"lab\": ...}; submit the lab notebook you were given, without "
+            "editing its metadata."
+        )
+    found = (tag or {}).get("lab")
     if found is not None and found != lab:
         raise SubmissionError(
             f"this notebook is lab {found!r}, but it was submitted for lab {lab!r}; "
@@ -207,17 +260,21 @@ def read_notebook(data: bytes, lab: str):
 # ---------------------------------------------------------------- grading
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-
-
-def submission_key(data: bytes, spec: LabSpec) -> str:
+def submission_key(data: bytes, spec: LabSpec, seed: int | None = None) -> str:
     digest = hashlib.sha256(data)
     digest.update(spec.digest.encode())
     digest.update(GRADER_VERSION.encode())
+    digest.update(f"seed={seed}".encode())
     return digest.hexdigest()
+
+
+def default_seed(spec: LabSpec) -> int:
+    """The hidden cases' seed when none is given: fixed by the lab's questions and hidden tests.
+
+    So every submission of one version of a lab (each in its own Gradescope
+    container) is judged on the same hidden inputs.
+    """
+    return int(spec.digest[:15], 16)
 
 
 def _all_cases(spec: LabSpec, question: Question):
@@ -227,45 +284,49 @@ def _all_cases(spec: LabSpec, question: Question):
         yield case, False
 
 
+def case_points(spec: LabSpec, question: Question) -> list[float]:
+    """Points of each case of a question, in ``_all_cases`` order.
+
+    A question's points are split equally between its cases (public and hidden);
+    a random hidden case drawn n times gives each draw 1/n of its share.
+    """
+    draws = spec.draws.get(question.id, {})
+    cases = [case for case, _ in _all_cases(spec, question)]
+    n_cases = sum(1 / draws.get(case.name, 1) for case in cases)
+    share = float(question.points) / max(round(n_cases), 1)
+    return [share / draws.get(case.name, 1) for case in cases]
+
+
 def _whole_failure(spec, name, key, status, reason, sandbox="not run") -> SubmissionResult:
-    questions = [
-        QuestionResult(
-            q.id,
-            q.title,
-            float(q.points),
-            0.0,
-            status,
-            reason,
-            [TestResult(c.name, pub, status, 0.0, 0.0) for c, pub in _all_cases(spec, q)],
-        )
-        for q in spec.questions
-    ]
-    for q in questions:
-        for t in q.tests:
-            t.max_score = q.max_score / max(len(q.tests), 1)
+    questions = []
+    for q in spec.questions:
+        points = case_points(spec, q)
+        tests = [
+            TestResult(c.name, pub, status, 0.0, w)
+            for (c, pub), w in zip(_all_cases(spec, q), points)
+        ]
+        questions.append(QuestionResult(q.id, q.title, float(q.points), 0.0, status, reason, tests))
     return SubmissionResult(
         name, spec.lab, 0.0, spec.max_score, questions, sandbox, key, error=reason
     )
 
 
-def _read_model(folder: Path, stem: str):
-    config = plainio._open_regular(folder / f"{stem}_model.json", plainio.MAX_JSON_BYTES)
-    weights = plainio._open_regular(folder / f"{stem}_model.weights.h5", MAX_MODEL_BYTES)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "model.weights.h5"
-        path.write_bytes(weights)
-        return rebuild_model(config.decode(), path)
-
-
 def _judge_question(spec, question, plans, scratch: Path, nonce: str, export_event):
-    """Reads the kernel's records for one question and judges every case."""
-    tests: list[TestResult] = []
-    n_cases = len(plans)
-    per_case = float(question.points) / max(n_cases, 1)
+    """Reads the kernel's records for one question and judges every case.
+
+    Plain answers are judged here; model answers (kind ``"model"``) are rebuilt
+    and judged in a worker process under limits (``autograder.modeljudge``). A
+    reference that raises makes that case ``grader_error``, never a wrong answer.
+    """
+    from autograder import modeljudge
+
+    points = case_points(spec, question)
+    tests: list[TestResult | None] = []
+    models = []  # (index, case, expected, config path, weights path)
     tamper = ""
     for k, (case, public, inputs) in enumerate(plans):
         stem = f"{nonce}_out_{question.id}_{k}"
-        outcome: CaseOutcome
+        outcome = None
         try:
             record = plainio.read(scratch, stem)
         except FileNotFoundError:
@@ -274,68 +335,87 @@ def _judge_question(spec, question, plans, scratch: Path, nonce: str, export_eve
                 export_event or ERROR,
                 "no answer was produced" if not export_event else "",
             )
-            tests.append(
-                TestResult(case.name, public, outcome.status, 0.0, per_case, outcome.message)
-            )
-            continue
         except plainio.TamperError as exc:
             tamper = str(exc)
-            tests.append(TestResult(case.name, public, TAMPERING, 0.0, per_case, str(exc)))
+            outcome = CaseOutcome(case.name, TAMPERING, str(exc))
+        if outcome is None:
+            outcome = _judge_record(question, case, public, inputs, record)
+        if outcome is None:  # a model answer: judged below, in a worker
+            models.append((k, case, record))
+            tests.append(None)
             continue
-        status = record["status"]
-        if status == "not_attempted":
-            outcome = CaseOutcome(case.name, NOT_ATTEMPTED, "not attempted", case.hint)
-        elif status == "error":
-            text = record.get("traceback")
-            outcome = CaseOutcome(
-                case.name, ERROR, text if isinstance(text, str) else "", case.hint
-            )
-        elif status == "invalid":
-            text = record.get("message")
-            outcome = CaseOutcome(
-                case.name, FAILED, text if isinstance(text, str) else "", case.hint
-            )
-        else:
-            try:
-                expected = expected_value(case, inputs)
-            except Exception:
-                outcome = CaseOutcome(
-                    case.name,
-                    "grader_error",
-                    "the reference failed: " + traceback.format_exc(limit=2),
-                )
-            else:
-                if question.kind == "model":
-                    try:
-                        received = _read_model(scratch, stem) if record.get("model") else None
-                    except Exception as exc:
-                        received = exc
-                    if isinstance(received, Exception) or received is None:
-                        outcome = CaseOutcome(
-                            case.name,
-                            FAILED,
-                            f"the model could not be rebuilt safely: {received}",
-                            case.hint,
-                        )
-                    else:
-                        outcome = judge(question, case, expected, received)
-                elif "value" not in record:
-                    outcome = CaseOutcome(case.name, TAMPERING, "result record without a value")
-                else:
-                    received = record["value"]
-                    outcome = judge(question, case, expected, received)
-                    if outcome.status == FAILED and case.check is None and public:
-                        outcome.message += (
-                            f"\n    expected: {describe(expected)}"
-                            f"\n    received: {describe(received)}"
-                        )
-        score = per_case if outcome.status == PASSED else 0.0
+        score = points[k] if outcome.status == PASSED else 0.0
         tests.append(
             TestResult(
-                case.name, public, outcome.status, score, per_case, outcome.message, outcome.hint
+                case.name, public, outcome.status, score, points[k], outcome.message, outcome.hint
             )
         )
-    return tests, tamper
+    jobs, where = [], []
+    for k, case, record in models:
+        stem = f"{nonce}_out_{question.id}_{k}"
+        if not record.get("model"):
+            tests[k] = TestResult(
+                case.name, plans[k][1], FAILED, 0.0, points[k], "no model was exported", case.hint
+            )
+            continue
+        try:
+            expected = expected_value(case, plans[k][2])
+        except Exception:
+            tests[k] = _reference_failed(case, plans[k][1], points[k])
+            continue
+        jobs.append(
+            (case, expected, scratch / f"{stem}_model.json", scratch / f"{stem}_model.weights.h5")
+        )
+        where.append(k)
+    verdicts = modeljudge.judge_models(spec, question, jobs) if jobs else {}
+    for k in where:
+        case, public = plans[k][0], plans[k][1]
+        status, message = verdicts.get(case.name, (FAILED, "the model could not be judged."))
+        score = points[k] if status == PASSED else 0.0
+        hint = case.hint if status != PASSED else ""
+        tests[k] = TestResult(case.name, public, status, score, points[k], message, hint)
+    return [t for t in tests if t is not None], tamper
+
+
+def _reference_failed(case, public: bool, points: float) -> TestResult:
+    return TestResult(
+        case.name,
+        public,
+        GRADER_ERROR,
+        0.0,
+        points,
+        "the reference answer failed (a bug in the lab's tests, not in your code): "
+        + traceback.format_exc(limit=2).strip().splitlines()[-1],
+    )
+
+
+def _judge_record(question, case, public: bool, inputs, record) -> CaseOutcome | None:
+    """The verdict on one plain record; None for a model answer (judged in a worker)."""
+    status = record["status"]
+    if status == "not_attempted":
+        return CaseOutcome(case.name, NOT_ATTEMPTED, "not attempted", case.hint)
+    if status == "error":
+        text = record.get("traceback")
+        return CaseOutcome(case.name, ERROR, text if isinstance(text, str) else "", case.hint)
+    if status == "invalid":
+        text = record.get("message")
+        return CaseOutcome(case.name, FAILED, text if isinstance(text, str) else "", case.hint)
+    if question.kind == "model":
+        return None
+    if "value" not in record:
+        return CaseOutcome(case.name, TAMPERING, "result record without a value")
+    try:
+        expected = expected_value(case, inputs)
+    except Exception:
+        failed = _reference_failed(case, public, 0.0)
+        return CaseOutcome(case.name, GRADER_ERROR, failed.message)
+    received = record["value"]
+    outcome = judge(question, case, expected, received)
+    if outcome.status == FAILED and case.check is None and public:
+        outcome.message += (
+            f"\n    expected: {describe(expected)}\n    received: {describe(received)}"
+        )
+    return outcome
 
 
 def _summarize(question: Question, tests: list[TestResult], events_text: str):
@@ -344,23 +424,25 @@ def _summarize(question: Question, tests: list[TestResult], events_text: str):
     if not tests:
         return score, "passed", "no tests"
     if statuses == {PASSED}:
-        return score, "passed", "all tests passed"
+        return score, "passed", f"all {len(tests)} tests passed"
+    n_pass = sum(t.status == PASSED for t in tests)
+    passed = f"; {n_pass} of {len(tests)} tests passed" if n_pass else ""
     for special, reason in (
         (TAMPERING, "tampering detected; the answer was ignored"),
-        (OOM, "the kernel ran out of memory"),
+        (GRADER_ERROR, "the lab's reference answer failed on a test"),
+        (OOM, "out of memory"),
         (TIMEOUT, "timed out"),
         (DIED, "the kernel died"),
     ):
         if special in statuses:
-            return score, special, reason + events_text
+            return score, special, reason + passed + events_text
     if statuses == {NOT_ATTEMPTED}:
-        return score, "not_attempted", "not attempted" + events_text
-    n_pass = sum(t.status == PASSED for t in tests)
+        return score, "not_attempted", "the answer is still `...` or None" + events_text
     if ERROR in statuses and n_pass == 0:
         return score, "error", "your code raised an error" + events_text
     if n_pass:
         return score, "partial", f"{n_pass} of {len(tests)} tests passed"
-    return score, "failed", "wrong answer"
+    return score, "failed", f"none of the {len(tests)} tests passed"
 
 
 def grade_submission(
@@ -388,11 +470,14 @@ def grade_submission(
         questions_path: a questions file instead of ``cnnlabs/checks/labNN_*.py``.
         limits: resource limits (``autograder.sandbox.Limits``).
         slot: worker slot (selects the sandbox user).
-        hidden_seed: seed of the hidden cases' inputs (default: random per run).
+        hidden_seed: seed of the hidden cases' inputs, recorded in the result
+            (default: ``default_seed(spec)``, fixed by the lab's question and hidden
+            files, so every submission of a lab is judged on the same inputs).
 
     Returns:
         SubmissionResult (also saved as ``grade.json``). Re-grading an unchanged
-        submission with an unchanged lab spec returns the saved result.
+        submission with an unchanged lab spec and seed returns the saved result
+        (``reused=True``).
     """
     from autograder import report
 
@@ -401,6 +486,7 @@ def grade_submission(
     limits = limits or Limits()
     if timeout is not None:
         limits = Limits(**{**asdict(limits), "submission_timeout": float(timeout)})
+    hidden_seed = default_seed(spec) if hidden_seed is None else int(hidden_seed)
     notebook_path = Path(notebook_path)
     name = name or notebook_path.stem
     out_dir = Path(out_dir)
@@ -410,14 +496,16 @@ def grade_submission(
         data = notebook_path.read_bytes()
     except OSError as exc:
         result = _whole_failure(spec, name, "", INVALID, f"cannot read the file: {exc.strerror}")
+        result.hidden_seed = hidden_seed
         report.write_submission(result, out_dir)
         return result
-    key = submission_key(data, spec)
+    key = submission_key(data, spec, hidden_seed)
     saved = out_dir / "grade.json"
     if saved.exists():
         try:
             old = SubmissionResult.from_dict(json.loads(saved.read_text()))
             if old.key == key:
+                old.reused = True
                 return old
         except (ValueError, TypeError, KeyError):
             pass
@@ -425,9 +513,11 @@ def grade_submission(
         sources = read_notebook(data, spec.lab)
     except SubmissionError as exc:
         result = _whole_failure(spec, name, key, INVALID, str(exc))
+        result.hidden_seed = hidden_seed
         report.write_submission(result, out_dir)
         return result
     result = _grade_sources(spec, sources, name, key, limits, slot, hidden_seed, out_dir)
+    result.hidden_seed = hidden_seed
     result.seconds = round(time.monotonic() - start, 3)
     report.write_submission(result, out_dir)
     return result

@@ -38,13 +38,22 @@ def run(lab: str, root: Path, *, hidden_dir=None, questions_path=None, timeout=N
             if len(notebooks) > 1:  # prefer the notebook named after the lab
                 named = [p for p in notebooks if p.stem.startswith(spec.lab)]
                 notebooks = named or notebooks
-            result = grade_submission(
-                spec.lab, notebooks[0], work / "out", timeout=timeout, spec=spec
-            )
+            try:
+                result = grade_submission(
+                    spec.lab, notebooks[0], work / "out", timeout=timeout, spec=spec
+                )
+            except Exception as exc:  # a grader bug still gives the student a results.json
+                if type(exc).__name__ == "SandboxUnavailable":
+                    raise  # the machine's fault: refuse, as the sandbox requires
+                result = _whole_failure(
+                    spec,
+                    "submission",
+                    "",
+                    "grader_error",
+                    f"internal grader error: {type(exc).__name__}: {exc}",
+                )
         data = report.gradescope(result)
-        tmp = results_dir / ".results.json.tmp"
-        tmp.write_text(json.dumps(data, indent=1))
-        os.replace(tmp, results_dir / "results.json")
+        report.atomic_write(results_dir / "results.json", json.dumps(data, indent=1))
         return data
     finally:
         shutil.rmtree(work, ignore_errors=True)

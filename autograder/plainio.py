@@ -97,15 +97,17 @@ def read_arrays(path: Path) -> dict[str, np.ndarray]:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         total = sum(info.file_size for info in archive.infolist())
-    except zipfile.BadZipFile:
+    except Exception:  # BadZipFile, a lying central directory, ...
         raise TamperError(f"{path.name}: not a valid .npz archive.") from None
     if total > MAX_NPZ_BYTES:
         raise TamperError(f"{path.name}: expands to {total} bytes, more than allowed.")
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             arrays = {key: npz[key] for key in npz.files}
-    except (ValueError, OSError, EOFError) as exc:
-        raise TamperError(f"{path.name}: unreadable arrays ({exc}).") from None
+    except Exception as exc:  # bad CRC (BadZipFile), truncated data, unknown compression, ...
+        raise TamperError(
+            f"{path.name}: unreadable arrays ({type(exc).__name__}: {exc})."
+        ) from None
     for key, arr in arrays.items():
         if type(arr) is not np.ndarray or arr.dtype.kind not in NUMERIC_KINDS:
             raise TamperError(f"{path.name}: array {key!r} has non-numeric dtype {arr.dtype}.")

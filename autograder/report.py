@@ -28,10 +28,31 @@ WORDS = {
 }
 
 
-def _atomic(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
+    """Writes ``text`` to ``path`` through a new temporary file and ``os.replace``.
+
+    The one way the grader writes its files: a reader never sees a half-written
+    file, and a symlink planted at ``path`` is replaced, never followed.
+    """
+    path = Path(path)
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _verdict(word: str, reason: str) -> str:
+    """``"Wrong answer: none of the 3 tests passed."``, never ``"Timed out: timed out."``."""
+    if not reason or reason.lower() == word:
+        return word.capitalize() + "."
+    if word in reason.lower():
+        return reason[0].upper() + reason[1:] + "."
+    return f"{word.capitalize()}: {reason}."
 
 
 def _test_output(test) -> str:
@@ -83,7 +104,7 @@ def feedback(result) -> str:
         lines += [f"**This submission could not be graded:** {result.error}", ""]
     for q in result.questions:
         lines.append(f"## {q.id} {q.title and '- ' + q.title}: {q.score:g} / {q.max_score:g}")
-        lines.append(f"{WORDS.get(q.status, q.status).capitalize()}: {q.reason}.")
+        lines.append(_verdict(WORDS.get(q.status, q.status), q.reason))
         for t in q.tests:
             mark = "x" if t.status == "passed" else " "
             where = "public" if t.public else "hidden"
@@ -100,9 +121,9 @@ def feedback(result) -> str:
 def write_submission(result, out_dir: Path) -> None:
     """Writes results.json, feedback.md and grade.json atomically."""
     out_dir = Path(out_dir)
-    _atomic(out_dir / "results.json", json.dumps(gradescope(result), indent=1))
-    _atomic(out_dir / "feedback.md", feedback(result))
-    _atomic(out_dir / "grade.json", json.dumps(result.to_dict(), indent=1))
+    atomic_write(out_dir / "results.json", json.dumps(gradescope(result), indent=1))
+    atomic_write(out_dir / "feedback.md", feedback(result))
+    atomic_write(out_dir / "grade.json", json.dumps(result.to_dict(), indent=1))
 
 
 def grades_csv(results, question_ids) -> str:
@@ -150,7 +171,7 @@ def summary(results, questions) -> dict:
 
 def write_batch(results, questions, out_dir: Path) -> dict:
     ids = [q.id for q in questions]
-    _atomic(Path(out_dir) / "grades.csv", grades_csv(results, ids))
+    atomic_write(Path(out_dir) / "grades.csv", grades_csv(results, ids))
     data = summary(results, questions)
-    _atomic(Path(out_dir) / "summary.json", json.dumps(data, indent=1))
+    atomic_write(Path(out_dir) / "summary.json", json.dumps(data, indent=1))
     return data

@@ -107,6 +107,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="wall-clock seconds per submission")
     grade.add_argument("--hidden", default=None,
                        help="folder of hidden tests (default: labs/hidden of this checkout)")
+    grade.add_argument("--seed", type=int, default=None,
+                       help="seed of the hidden cases' inputs, the same for every submission "
+                            "(default: the one stored in OUT/run.json, created on the first run)")
 
     bundle = sub.add_parser("bundle", help="package a lab's grader as a Gradescope autograder zip")
     bundle.add_argument("lab", help="lab notebook stem or number")

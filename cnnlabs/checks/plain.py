@@ -8,7 +8,8 @@ a custom ``__eq__`` (an "always equal" object) is never taken for plain data.
 
 ``compare(expected, received, rtol, atol)`` is the one comparison used by the
 check cells and by the grader: it returns ``None`` when the answer is right and a
-short explanation otherwise.
+short explanation otherwise. Integers are compared exactly (a parameter count of
+122305 is not 122304); the tolerances apply to floats.
 """
 
 from __future__ import annotations
@@ -155,7 +156,9 @@ def _as_numeric_array(value):
     return None
 
 
-def _compare_arrays(expected: np.ndarray, received: np.ndarray, rtol, atol, where) -> str | None:
+def _compare_arrays(
+    expected: np.ndarray, received: np.ndarray, rtol, atol, where, exact_ints=True
+) -> str | None:
     if expected.shape != received.shape:
         return (
             f"{where}: shape mismatch: expected shape {expected.shape}, "
@@ -168,7 +171,8 @@ def _compare_arrays(expected: np.ndarray, received: np.ndarray, rtol, atol, wher
         return f"{where}: expected real numbers, received complex numbers."
     if expected.size == 0:
         return None
-    if ek == "b":
+    exact = ek == "b" or (exact_ints and ek in "iu" and rk in "iuf")
+    if exact:
         bad = expected != received
     else:
         e = expected.astype(np.complex128 if "c" in (ek, rk) else np.float64)
@@ -181,17 +185,30 @@ def _compare_arrays(expected: np.ndarray, received: np.ndarray, rtol, atol, wher
     index = np.unravel_index(int(np.argmax(bad)), bad.shape) if bad.ndim else ()
     e_val, r_val = expected[index].item(), received[index].item()
     at = f" at index {tuple(int(i) for i in index)}" if index else ""
+    how = "integers, compared exactly" if exact else f"rtol={rtol:g}, atol={atol:g}"
     return (
-        f"{where}: {n_bad} of {expected.size} values differ (rtol={rtol:g}, atol={atol:g}); "
+        f"{where}: {n_bad} of {expected.size} values differ ({how}); "
         f"first{at}: expected {e_val!r}, received {r_val!r}."
     )
 
 
-def compare(expected, received, rtol: float = 1e-5, atol: float = 1e-8, where: str = "answer"):
+def compare(
+    expected,
+    received,
+    rtol: float = 1e-5,
+    atol: float = 1e-8,
+    where: str = "answer",
+    *,
+    exact_ints: bool = True,
+):
     """Compares plain data; ``None`` when equal within tolerance, else a message.
 
-    Numbers and arrays match when ``|received - expected| <= atol + rtol * |expected|``
-    element-wise; shapes must be equal (no broadcasting); bools only match bools;
+    Floats and float arrays match when ``|received - expected| <= atol + rtol *
+    |expected|`` element-wise. Integers (``int``, integer arrays) are compared
+    exactly, whatever ``rtol``/``atol`` say: a received ``28.0`` matches ``28`` but
+    ``122305`` does not match ``122304``. A case that accepts nearby integers says
+    so with its own ``check=`` calling ``compare(..., exact_ints=False)``.
+    Shapes must be equal (no broadcasting); bools only match bools;
     NaN matches NaN at the same place; a list/tuple of numbers matches an array with
     the same shape and values. Strings, ``None`` and dict keys must be equal exactly.
 
@@ -200,6 +217,8 @@ def compare(expected, received, rtol: float = 1e-5, atol: float = 1e-8, where: s
         True
         >>> compare(1.0, 1.1)
         'answer: expected 1.0, received 1.1 (rtol=1e-05, atol=1e-08).'
+        >>> compare(122304, 122305)
+        'answer: expected 122304, received 122305 (integers, compared exactly).'
     """
     if expected is None or type(expected) is str:
         if type(received) is type(expected) and received == expected:
@@ -230,6 +249,10 @@ def compare(expected, received, rtol: float = 1e-5, atol: float = 1e-8, where: s
             return f"{where}: expected a real number {expected!r}, received {r!r}."
         if isinstance(expected, float) and math.isnan(expected):
             ok = isinstance(r, float) and math.isnan(r)
+        elif exact_ints and type(expected) is int and type(r) in (int, float):
+            if r == expected:
+                return None
+            return f"{where}: expected {expected!r}, received {r!r} (integers, compared exactly)."
         else:
             try:
                 ok = bool(np.isclose(r, expected, rtol=rtol, atol=atol))
@@ -246,7 +269,9 @@ def compare(expected, received, rtol: float = 1e-5, atol: float = 1e-8, where: s
             extra = sorted(set(received) - set(expected))
             return f"{where}: dict keys differ: missing {missing}, unexpected {extra}."
         for key in expected:
-            message = compare(expected[key], received[key], rtol, atol, f"{where}[{key!r}]")
+            message = compare(
+                expected[key], received[key], rtol, atol, f"{where}[{key!r}]", exact_ints=exact_ints
+            )
             if message:
                 return message
         return None
@@ -259,13 +284,13 @@ def compare(expected, received, rtol: float = 1e-5, atol: float = 1e-8, where: s
                     f"{where}: expected numbers of shape {exp_arr.shape}, "
                     f"received {describe(received)}."
                 )
-            return _compare_arrays(exp_arr, rec_arr, rtol, atol, where)
+            return _compare_arrays(exp_arr, rec_arr, rtol, atol, where, exact_ints)
         if type(received) not in (list, tuple):
             return f"{where}: expected a sequence, received {_type_name(received)}."
         if len(received) != len(expected):
             return f"{where}: expected {len(expected)} items, received {len(received)} items."
         for i, (e, r) in enumerate(zip(expected, received)):
-            message = compare(e, r, rtol, atol, f"{where}[{i}]")
+            message = compare(e, r, rtol, atol, f"{where}[{i}]", exact_ints=exact_ints)
             if message:
                 return message
         return None

@@ -67,7 +67,7 @@ def test_malformed_submission_gets_a_clear_reason_for_every_question(tmp_path, c
         assert text.startswith("the notebook (nbformat 4) cannot be read:")
     gradescope = json.loads((tmp_path / "out" / "results.json").read_text())
     assert gradescope["score"] == 0 and gradescope["max_score"] == f.MAX_SCORE
-    assert len(gradescope["tests"]) == 6
+    assert len(gradescope["tests"]) == 14  # 4 public; 2 random hidden cases drawn 5 times
 
 
 def test_huge_file_is_refused_before_parsing(tmp_path):
@@ -119,9 +119,9 @@ def test_zip_slip_and_bombs_are_refused(tmp_path, monkeypatch):
         for i in range(3):
             z.writestr(f"n{i}.ipynb", b"0" * 2**20)
     monkeypatch.setattr(autograder.batch, "MAX_ZIP_BYTES", 2 * 2**20)
-    with pytest.raises(BatchInputError) as info:
-        collect([bomb], tmp_path / "work")
-    assert str(info.value) == f"{bomb}: expands to more than 2 MiB; refusing (zip bomb?)."
+    assert [(s.name, s.path, s.problem) for s in collect([bomb], tmp_path / "work")] == [
+        ("bomb", None, "bomb.zip expands to more than 2 MiB; refused (zip bomb?).")
+    ]
     with pytest.raises(BatchInputError) as info:
         collect([tmp_path / "missing"], tmp_path / "work")
     assert str(info.value) == f"{tmp_path / 'missing'}: no such file or folder."
@@ -156,7 +156,15 @@ def test_cli_grade_prints_sandbox_level_and_writes_csv(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("sandbox: ")
-    assert "lab 99_fixture: 3 questions, 5 points, 2 hidden cases" in proc.stdout
+    assert (
+        "lab 99_fixture: 3 questions, 5 points, 2 hidden cases (10 with the random ones "
+        "drawn several times)\n"
+    ) in proc.stdout
+    seed = json.loads((tmp_path / "out" / "run.json").read_text())["seed"]
+    assert (
+        f"2 submissions: graded 2, skipped 0 unchanged; hidden cases drawn with seed {seed};"
+        in (proc.stdout)
+    )
     csv_text = (tmp_path / "out" / "grades.csv").read_text().splitlines()
     assert csv_text == [
         "submission,out_shape,conv_size,relu,total,max_score,status",
@@ -165,6 +173,15 @@ def test_cli_grade_prints_sandbox_level_and_writes_csv(tmp_path):
     ]
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["questions"]["relu"]["pass_rate"] == 0.5
+    f.write(subs / "carol.ipynb", f.SOLUTION[:2])
+    again = subprocess.run(
+        proc.args, capture_output=True, text=True, env=env, timeout=300, cwd=REPO
+    )
+    assert again.returncode == 0, again.stderr
+    assert (
+        f"3 submissions: graded 1, skipped 2 unchanged; hidden cases drawn with seed {seed};"
+        in (again.stdout)
+    )
 
 
 def test_cli_grade_bad_arguments(tmp_path):
@@ -222,5 +239,5 @@ def test_bundle_structure_and_run_autograder_logic(tmp_path):
     results = json.loads((root / "results" / "results.json").read_text())
     assert results["score"] == 3.0 and results["max_score"] == f.MAX_SCORE
     hidden = [t for t in results["tests"] if t["name"].endswith("(hidden)")]
-    assert [t["visibility"] for t in hidden] == ["after_published"] * 2
+    assert [t["visibility"] for t in hidden] == ["after_published"] * 10  # 2 cases, 5 draws
     assert all(t["output"].startswith("Hidden test: ") for t in hidden)

@@ -1,0 +1,288 @@
+"""Judge a submitted model under limits: a size check of its config, then a separate worker.
+
+A ``kind="model"`` answer crosses into the grader as a Keras JSON config and a
+weights file, both written by the student's kernel. Rebuilding it allocates
+whatever the config asks for (one ``Dense(250000)`` is ~200 million parameters),
+so the grader never rebuilds it in its own process:
+
+1. ``config_params`` counts the parameters the config declares, from each layer's
+   config and its recorded input shape, without building anything; a config above
+   ``MAX_MODEL_PARAMS`` is refused ("the model is too large: ...").
+2. The rebuild (``rebuild_model``, ``safe_mode=True``) and the question's check run
+   in a worker process (``python -m autograder.modeljudge JOB_DIR``) that caps its
+   own address space (``RLIMIT_AS``) before importing TensorFlow and is killed
+   after ``MODEL_TIMEOUT`` seconds. The worker also refuses a built model above
+   the parameter cap (layers whose config does not say their size).
+
+Any failure costs the cases of that question only.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from autograder import plainio
+
+MAX_MODEL_PARAMS = 20_000_000  # the labs' models have < 1 million
+MODEL_ADDRESS_SPACE = 12 * 2**30  # TensorFlow alone reserves ~4 GiB of address space
+MODEL_TIMEOUT = 180.0  # seconds for one question's models: TF import, rebuilds, checks
+MAX_MODEL_BYTES = 256 * 2**20
+OOM, TIMEOUT, FAILED = "oom", "timeout", "failed"
+
+
+class ModelTooLarge(ValueError):
+    """A model config that declares more parameters than the grader rebuilds."""
+
+
+# ---------------------------------------------------------------- size check
+
+
+def _dims(shape) -> list | None:
+    if isinstance(shape, dict):  # {"class_name": "__tuple__", "config": {"value": [...]}}
+        shape = (shape.get("config") or {}).get("value")
+    if isinstance(shape, list) and shape and isinstance(shape[0], list):
+        shape = shape[0]  # multi-input layers: the first input
+    if not isinstance(shape, list):
+        return None
+    return [d if type(d) is int and d > 0 else None for d in shape]
+
+
+def _ints(value, n: int = 1) -> list[int]:
+    if type(value) is int:
+        return [value] * n
+    if isinstance(value, dict):
+        value = (value.get("config") or {}).get("value")
+    if isinstance(value, list) and all(type(v) is int for v in value):
+        return list(value)
+    return [1] * n
+
+
+def _layer_params(class_name: str, config: dict, input_shape) -> int:
+    """Parameters of one layer from its config (0 for layers without weights)."""
+    dims = _dims(input_shape) or []
+    last = dims[-1] if dims and dims[-1] else 1
+    bias = 1 if config.get("use_bias", True) else 0
+    if class_name == "Dense":
+        units = config.get("units")
+        return (last + bias) * units if type(units) is int else 0
+    if class_name in ("Conv1D", "Conv2D", "Conv3D", "Conv1DTranspose", "Conv2DTranspose"):
+        filters = config.get("filters")
+        if type(filters) is not int:
+            return 0
+        rank = int(class_name[4]) if class_name[4].isdigit() else 2
+        kernel = math.prod(_ints(config.get("kernel_size"), rank))
+        groups = config.get("groups") if type(config.get("groups")) is int else 1
+        return kernel * max(last // max(groups, 1), 1) * filters + bias * filters
+    if class_name in ("DepthwiseConv1D", "DepthwiseConv2D"):
+        mult = config.get("depth_multiplier") if type(config.get("depth_multiplier")) is int else 1
+        kernel = math.prod(_ints(config.get("kernel_size"), 2))
+        return kernel * last * mult + bias * last * mult
+    if class_name in ("SeparableConv1D", "SeparableConv2D"):
+        filters = config.get("filters") if type(config.get("filters")) is int else 0
+        mult = config.get("depth_multiplier") if type(config.get("depth_multiplier")) is int else 1
+        kernel = math.prod(_ints(config.get("kernel_size"), 2))
+        return kernel * last * mult + last * mult * filters + bias * filters
+    if class_name == "Embedding":
+        a, b = config.get("input_dim"), config.get("output_dim")
+        return a * b if type(a) is int and type(b) is int else 0
+    if class_name == "BatchNormalization":
+        return 4 * last
+    if class_name == "LayerNormalization":
+        return 2 * last
+    return 0
+
+
+def config_params(config) -> int:
+    """The number of parameters a Keras JSON config declares, counted without building it.
+
+    Walks every layer entry (``{"class_name", "config", "build_config"}``) and adds
+    the weights of the layers that have them (Dense, convolutions, Embedding,
+    normalizations), using the input shape recorded in ``build_config``. A layer
+    whose size is not written in its config counts 0 here; the worker checks the
+    built model as well.
+
+    Example:
+        >>> config_params({"class_name": "Dense", "config": {"units": 10},
+        ...                "build_config": {"input_shape": [None, 4]}})
+        50
+    """
+    total = 0
+    stack = [config]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            name, inner = node.get("class_name"), node.get("config")
+            if isinstance(name, str) and isinstance(inner, dict):
+                shape = (node.get("build_config") or {}).get("input_shape")
+                total += _layer_params(name, inner, shape)
+            stack.extend(node.values())
+    return total
+
+
+def check_size(config_text: str) -> int:
+    """Raises ModelTooLarge above ``MAX_MODEL_PARAMS``; returns the declared count."""
+    try:
+        config = json.loads(config_text)
+    except (ValueError, RecursionError):
+        raise ModelTooLarge("the model config is not valid JSON.") from None
+    n = config_params(config)
+    if n > MAX_MODEL_PARAMS:
+        raise ModelTooLarge(too_large(n))
+    return n
+
+
+def too_large(n: int) -> str:
+    return (
+        f"the model is too large: {n:,} parameters, more than the {MAX_MODEL_PARAMS:,} "
+        "the grader rebuilds; check the layer sizes."
+    )
+
+
+# ---------------------------------------------------------------- the trusted side
+
+
+def judge_models(spec, question, jobs) -> dict:
+    """Judges the model answers of one question in a worker; returns ``{case name: outcome}``.
+
+    Args:
+        spec: the ``LabSpec`` (its lab, questions file and hidden folder are passed
+            to the worker, which loads the same cases).
+        question: the ``Question`` (kind ``"model"``).
+        jobs: list of ``(case, expected, config_path, weights_path)``; the paths are
+            the files the kernel wrote (opened with ``O_NOFOLLOW`` and size caps).
+
+    Returns:
+        dict case name -> ``(status, message)``; status ``passed``/``failed``/
+        ``oom``/``timeout``.
+    """
+    results: dict = {}
+    tmp = Path(tempfile.mkdtemp(prefix="cnnlabs-model-"))
+    try:
+        cases = []
+        for k, (case, expected, config_path, weights_path) in enumerate(jobs):
+            try:
+                config = plainio._open_regular(config_path, plainio.MAX_JSON_BYTES)
+                check_size(config.decode("utf-8", "replace"))
+                weights = plainio._open_regular(weights_path, MAX_MODEL_BYTES)
+            except (ModelTooLarge, plainio.TamperError, FileNotFoundError) as exc:
+                message = str(exc) if not isinstance(exc, FileNotFoundError) else "no model file"
+                results[case.name] = (FAILED, f"the model could not be rebuilt safely: {message}")
+                continue
+            (tmp / f"m{k}.json").write_bytes(config)
+            (tmp / f"m{k}.weights.h5").write_bytes(weights)
+            plainio.write(tmp, f"e{k}", {"expected": expected}, mode=0o600)
+            cases.append({"k": k, "name": case.name})
+        if not cases:
+            return results
+        job = {
+            "lab": spec.lab,
+            "questions_path": str(spec.questions_path) if spec.questions_path else None,
+            "hidden_dir": str(spec.hidden_dir) if spec.hidden_dir else None,
+            "question": question.id,
+            "cases": cases,
+        }
+        (tmp / "job.json").write_text(json.dumps(job))
+        env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3"}
+        try:
+            proc = subprocess.run(
+                [sys.executable, "-m", "autograder.modeljudge", str(tmp)],
+                capture_output=True,
+                text=True,
+                timeout=MODEL_TIMEOUT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+            )
+        except subprocess.TimeoutExpired:
+            for case in cases:
+                results[case["name"]] = (
+                    TIMEOUT,
+                    f"rebuilding and checking the model took more than {MODEL_TIMEOUT:g} s.",
+                )
+            return results
+        try:
+            out = plainio.read_json(tmp / "out.json")
+        except (FileNotFoundError, plainio.TamperError):
+            out = None
+        if not isinstance(out, dict):
+            memory = proc.returncode < 0 or "MemoryError" in proc.stderr
+            memory = memory or "ResourceExhausted" in proc.stderr or "bad_alloc" in proc.stderr
+            for case in cases:
+                results[case["name"]] = (
+                    (
+                        OOM,
+                        "rebuilding the model needed more than "
+                        f"{MODEL_ADDRESS_SPACE // 2**30} GiB of memory.",
+                    )
+                    if memory
+                    else (FAILED, "the model could not be rebuilt safely: the check crashed.")
+                )
+            return results
+        for case in cases:
+            verdict = out.get(case["name"])
+            if not (isinstance(verdict, list) and len(verdict) == 2):
+                verdict = (FAILED, "the model could not be judged.")
+            results[case["name"]] = (str(verdict[0]), str(verdict[1]))
+        return results
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- the worker
+
+
+def _worker(folder: Path) -> None:
+    from autograder.grade import load_lab
+    from cnnlabs.checks.modelio import rebuild_model
+    from cnnlabs.checks.verdict import judge
+
+    job = json.loads((folder / "job.json").read_text())
+    spec = load_lab(job["lab"], hidden_dir=job["hidden_dir"], questions_path=job["questions_path"])
+    (question,) = [q for q in spec.questions if q.id == job["question"]]
+    by_name = {c.name: c for c in (*question.public, *spec.hidden.get(question.id, ()))}
+    out = {}
+    for item in job["cases"]:
+        k, case = item["k"], by_name[item["name"]]
+        expected = _read_expected(folder, k)
+        try:
+            model = rebuild_model((folder / f"m{k}.json").read_text(), folder / f"m{k}.weights.h5")
+        except MemoryError:
+            raise  # the exit status tells the grader
+        except Exception as exc:
+            out[case.name] = (FAILED, f"the model could not be rebuilt safely: {exc}")
+            continue
+        n = model.count_params()
+        if n > MAX_MODEL_PARAMS:
+            out[case.name] = (FAILED, f"the model could not be rebuilt safely: {too_large(n)}")
+            continue
+        outcome = judge(question, case, expected, model)
+        out[case.name] = (outcome.status, outcome.message)
+        del model
+    (folder / "out.json").write_text(json.dumps(out))
+
+
+def _read_expected(folder: Path, k: int):
+    tree = plainio.read_json(folder / f"e{k}.json")
+    arrays = plainio.read_arrays(folder / f"e{k}.npz") if (folder / f"e{k}.npz").exists() else {}
+    return plainio.decode(tree, arrays)["expected"]
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    resource.setrlimit(resource.RLIMIT_AS, (MODEL_ADDRESS_SPACE, MODEL_ADDRESS_SPACE))
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    _worker(Path(argv[0]))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
