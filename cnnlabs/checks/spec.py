@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cnnlabs.checks.apirules import ApiRule
+
 KINDS = ("value", "function", "model")
 _ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _LAB_RE = re.compile(r"^(?P<number>\d{1,2})(?:_(?P<name>\w+))?$")
@@ -85,6 +87,10 @@ class Question:
         kind: ``"value"``, ``"function"`` or ``"model"``.
         title: str, a human title.
         public: tuple of ``Case``, the cases the student's check cell runs.
+        api: ``ApiRule``, what the code defining the answer may use
+            (``cnnlabs.checks.apirules``): the grader scores a forbidden use 0 and
+            the check cell says so. Default ``ApiRule()``: the references and the
+            grader are forbidden, everything else is allowed.
     """
 
     id: str
@@ -93,6 +99,7 @@ class Question:
     kind: str = "value"
     title: str = ""
     public: tuple[Case, ...] = field(default_factory=tuple)
+    api: ApiRule = field(default_factory=ApiRule)
 
     def __post_init__(self):
         if not isinstance(self.id, str) or not _ID_RE.match(self.id):
@@ -107,6 +114,11 @@ class Question:
             )
         if not self.points > 0:
             raise ValueError(f"Question {self.id!r}: points={self.points!r} must be > 0.")
+        if not isinstance(self.api, ApiRule):
+            raise TypeError(
+                f"Question {self.id!r}: api must be a cnnlabs.checks.apirules.ApiRule, "
+                f"got {type(self.api).__name__}."
+            )
         object.__setattr__(self, "public", tuple(self.public))
         names = [case.name for case in self.public]
         if len(set(names)) != len(names):
