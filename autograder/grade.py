@@ -29,6 +29,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import plainio
+from autograder.integrity import apply_api_rules
 from autograder.judging import expected_value
 from autograder.sandbox import USER_PREFIX, Limits, Sandbox, preflight
 from cnnlabs.checks.plain import describe
@@ -100,6 +101,7 @@ class SubmissionResult:
     error: str = ""
     sandbox_user: str = ""  # the unprivileged user the kernel ran as
     sandbox_id: str = ""  # names its cgroups (cnnlabs-<id>) and scratch folder
+    needs_review: list[str] = field(default_factory=list)  # indirection an instructor should read
     hidden_seed: int | None = None  # the seed the hidden cases' inputs were drawn from
     reused: bool = field(default=False, compare=False)  # a saved grade, not graded again
 
@@ -518,6 +520,8 @@ def grade_submission(
         return result
     result = _grade_sources(spec, sources, name, key, limits, slot, hidden_seed, out_dir)
     result.hidden_seed = hidden_seed
+    if not result.error:
+        apply_api_rules(result, spec.questions, sources)
     result.seconds = round(time.monotonic() - start, 3)
     report.write_submission(result, out_dir)
     return result

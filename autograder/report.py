@@ -25,6 +25,7 @@ WORDS = {
     "tampering": "tampering detected",
     "invalid": "invalid submission",
     "grader_error": "grader error (tell your instructor)",
+    "forbidden_api": "uses a function this exercise does not allow",
 }
 
 
@@ -139,7 +140,7 @@ def grades_csv(results, question_ids) -> str:
                 *(f"{scores.get(i, 0.0):g}" for i in question_ids),
                 f"{r.score:g}",
                 f"{r.max_score:g}",
-                "invalid" if r.error else "graded",
+                "invalid" if r.error else "needs_review" if r.needs_review else "graded",
             ]
         )
     return buffer.getvalue()
@@ -160,6 +161,7 @@ def summary(results, questions) -> dict:
             "distribution": {f"{k:g}": scores.count(k) for k in sorted(set(scores))},
             "statuses": {s: statuses.count(s) for s in sorted(set(statuses))},
         }
+    out["needs_review"] = {r.submission: r.needs_review for r in results if r.needs_review}
     totals = [r.score for r in results]
     out["total"] = {
         "max_score": float(sum(q.points for q in questions)),

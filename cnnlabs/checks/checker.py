@@ -32,6 +32,7 @@ import tempfile
 import traceback
 from pathlib import Path
 
+from cnnlabs.checks.apirules import check_cell_note
 from cnnlabs.checks.modelio import export_model, rebuild_model
 from cnnlabs.checks.plain import PlainDataError, describe, to_plain
 from cnnlabs.checks.spec import Case, Question, case_seed, load_questions, make_inputs, resolve_lab
@@ -243,7 +244,12 @@ class Checker:
         except BaseException as exc:  # never crash Run All
             print(f"{label}: the check itself failed: {type(exc).__name__}: {exc}")
             return None
-        print(format_outcomes(label, outcomes))
+        report = format_outcomes(label, outcomes)
+        try:
+            note = check_cell_note(question, answer)
+        except Exception:  # the rule is the grader's to apply; never crash Run All
+            note = ""
+        print(report + ("\n" + note if note else ""))
         sys.stdout.flush()
         return None
 
