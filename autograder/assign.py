@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import copy
 import hashlib
+import json
 import os
 import sys
 import time
@@ -60,6 +61,16 @@ from autograder.markers import (
     STUDENT_TAG,
     MarkerError,
     split_solution,
+)
+from autograder.validate import (
+    KERNEL_MARK,
+    CaseResult,
+    Problem,
+    Report,
+    case_problems,
+    kernel_code,
+    read_source,
+    validate,
 )
 from cnnlabs import _meta
 from cnnlabs.cli import UserError
@@ -264,13 +275,29 @@ def stale(lab: Lab) -> list[str]:
     return problems
 
 
-def execute(lab: Lab, timeout: int = 600) -> float:
-    """Runs the solution notebook in the smoke profile, stores its check outputs.
+def _source_line(lab: Lab, cell_source: str) -> str:
+    """`labs/source/NN_name.py:LINE` of a generated cell (its first non-blank line)."""
+    first = next((line for line in cell_source.splitlines() if line.strip()), "")
+    lines = lab.source.read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines, start=1):
+        if first and line.strip() == first.strip():
+            return f"{lab.rel(lab.source)}:{number}"
+    return lab.rel(lab.source)
+
+
+def execute(lab: Lab, timeout: int = 600) -> tuple[float, list[Problem]]:
+    """Runs the solution notebook in the smoke profile and judges its answers.
+
+    After the last cell, the same kernel runs every public and hidden case on the
+    solution's answers (`autograder.validate.kernel_outcomes`). The outputs of the
+    `NBVAL_CHECK_OUTPUT` cells are stored only when the notebook ran without an
+    exception and every case passed.
 
     Returns:
-        The wall-clock seconds the run took.
+        The wall-clock seconds the run took and the problems found (empty on success).
     """
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
 
     path = lab.notebook("solution")
     nb = nbformat.reads(generate(lab)["solution"], as_version=4)
@@ -282,33 +309,107 @@ def execute(lab: Lab, timeout: int = 600) -> float:
         )
     start = time.perf_counter()
     executed = copy.deepcopy(nb)
-    NotebookClient(
-        executed, timeout=timeout, kernel_name="python3",
+    client = NotebookClient(
+        executed,
+        timeout=timeout,
+        kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
-    ).execute()
+    )
+    problems: list[Problem] = []
+    with client.setup_kernel():
+        for index, cell in enumerate(executed.cells):
+            try:
+                client.execute_cell(cell, index)
+            except CellExecutionError as exc:
+                error = f"{exc.ename}: {exc.evalue}" if exc.ename else "an error"
+                problems.append(
+                    Problem(
+                        _source_line(lab, cell.source),
+                        f"this cell of the solution notebook raised {error}. The solution "
+                        "must run top to bottom in the smoke profile; fix the cell.",
+                    )
+                )
+                break
+        if not problems:
+            judge_cell = nbformat.v4.new_code_cell(kernel_code(lab))
+            executed.cells.append(judge_cell)
+            client.execute_cell(judge_cell, len(executed.cells) - 1)
+            problems += _kernel_problems(lab, judge_cell)
     seconds = time.perf_counter() - start
-    _keep_check_outputs(nb, executed)
-    path.write_text(dumps(nb), encoding="utf-8")
-    return seconds
+    if not problems:
+        _keep_check_outputs(nb, executed)
+        path.write_text(dumps(nb), encoding="utf-8")
+    return seconds, problems
 
 
-def run(names: list[str], *, root: Path | None = None, check: bool = False,
-        execute_notebooks: bool = False, out=sys.stdout) -> int:
-    """The body of `cnnlabs assign`; returns the exit code."""
+def _kernel_problems(lab: Lab, cell: nbformat.NotebookNode) -> list[Problem]:
+    text = "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
+    payload = next((line for line in text.splitlines() if line.startswith(KERNEL_MARK)), None)
+    if payload is None:
+        return [Problem(lab.rel(lab.source), f"judging the solution's answers failed: {text}")]
+    data = json.loads(payload[len(KERNEL_MARK) :])
+    results = [CaseResult(**r) for r in data["results"]]
+    source_text = lab.source.read_text(encoding="utf-8")
+    problems = [
+        Problem(
+            lab.rel(lab.source),
+            f"after running the solution notebook, `{name}` is not defined: the question "
+            "that names it cannot be graded. Define it, or fix answer= in the question.",
+        )
+        for name in data["missing"]
+    ]
+    return problems + case_problems(lab, read_source(lab, source_text), results)
+
+
+def _print_problems(reports: list[Report], out) -> int:
+    """Prints each lab's problems; returns how many there were."""
+    count = 0
+    for report in reports:
+        if report.problems:
+            print(f"lab {report.lab}: {len(report.problems)} problem(s):", file=out)
+            for problem in report.problems:
+                print(f"  - {problem}", file=out)
+            count += len(report.problems)
+    return count
+
+
+def run(
+    names: list[str],
+    *,
+    root: Path | None = None,
+    check: bool = False,
+    execute_notebooks: bool = False,
+    solutions: bool = True,
+    out=sys.stdout,
+) -> int:
+    """The body of `cnnlabs assign`; returns the exit code.
+
+    Every lab touched is validated as a unit (`autograder.validate`); with
+    `solutions` (the default) that includes running the solution's answers on every
+    public and hidden case.
+    """
     root = Path(root).resolve() if root else find_root()
     labs = resolve_labs(list(names), root)
     if check:
-        problems = [problem for lab in labs for problem in stale(lab)]
+        by_lab = {lab.name: stale(lab) for lab in labs}
+        problems = [problem for found in by_lab.values() for problem in found]
+        reports = [validate(lab, solutions=solutions) for lab in labs]
         if problems:
             print(f"{len(problems)} generated notebook(s) are stale:", file=out)
             for problem in problems:
                 print(f"  - {problem}", file=out)
-            outdated = [lab.name for lab in labs if any("--execute" not in p for p in stale(lab))]
+            outdated = [
+                name for name, found in by_lab.items() if any("--execute" not in p for p in found)
+            ]
             if outdated:
                 print(f"Regenerate them with: cnnlabs assign {' '.join(outdated)}", file=out)
+        invalid = _print_problems(reports, out)
+        if problems or invalid:
             return 1
         print(f"{len(labs) * 2} generated notebooks are up to date.", file=out)
+        _print_validated(reports, solutions, out)
         return 0
+    status = 0
     for lab in labs:
         texts = generate(lab)
         for version, text in texts.items():
@@ -317,17 +418,53 @@ def run(names: list[str], *, root: Path | None = None, check: bool = False,
             if not path.exists() or path.read_text(encoding="utf-8") != text:
                 path.write_text(text, encoding="utf-8")
                 print(f"wrote {lab.relative(version)}", file=out)
+        report = validate(lab, solutions=solutions and not execute_notebooks)
+        if _print_problems([report], out):
+            status = 1
+            continue
         if execute_notebooks:
-            seconds = execute(lab)
-            print(f"executed {lab.relative('solution')} (smoke profile) in {seconds:.0f} s; "
-                  f"stored the outputs of its {NBVAL_CHECK} cells", file=out)
-    return 0
+            seconds, report.problems = execute(lab)
+            if _print_problems([report], out):
+                print(
+                    f"ran {lab.relative('solution')} (smoke profile) in {seconds:.0f} s; its "
+                    "stored outputs were left unchanged.",
+                    file=out,
+                )
+                status = 1
+                continue
+            report.notes = []
+            print(
+                f"executed {lab.relative('solution')} (smoke profile) in {seconds:.0f} s; every "
+                f"public and hidden case passes; stored the outputs of its {NBVAL_CHECK} cells",
+                file=out,
+            )
+        _print_validated([report], solutions or execute_notebooks, out)
+    return status
+
+
+def _print_validated(reports: list[Report], solutions: bool, out) -> None:
+    public = sum(r.public_cases for r in reports)
+    hidden = sum(r.hidden_cases for r in reports)
+    labs = ", ".join(r.lab for r in reports) if len(reports) == 1 else f"{len(reports)} labs"
+    judged = (
+        f"; the solutions pass their {public} public and {hidden} hidden cases"
+        if solutions
+        else f" ({public} public and {hidden} hidden cases; solutions not run)"
+    )
+    print(
+        f"Validated {labs}: questions, check cells, stubs and hidden tests agree{judged}.", file=out
+    )
+    for report in reports:
+        for note in report.notes:
+            print(f"note: {note}", file=out)
 
 
 def main(args: argparse.Namespace) -> int:
     """Handler of `cnnlabs assign [LABS...] [--check] [--root DIR] [--execute]`."""
     return run(
-        args.labs, root=args.root, check=args.check,
+        args.labs,
+        root=args.root,
+        check=args.check,
         execute_notebooks=getattr(args, "execute", False),
     )
 
@@ -338,10 +475,15 @@ def _parser() -> argparse.ArgumentParser:
         description="Generate student and solution notebooks from lab sources.",
     )
     parser.add_argument("labs", nargs="*", help="lab names or numbers (default: all)")
-    parser.add_argument("--check", action="store_true", help="exit 1 if a generated notebook is stale")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if a generated notebook is stale"
+    )
     parser.add_argument("--root", default=None, help="repository root (default: auto-detect)")
-    parser.add_argument("--execute", action="store_true",
-                        help="run the solutions (smoke profile) and store their NBVAL_CHECK_OUTPUT outputs")
+    parser.add_argument(
+        "--execute",
+        action="store_true",
+        help="run the solutions (smoke profile) and store their NBVAL_CHECK_OUTPUT outputs",
+    )
     return parser
 
 

@@ -1,7 +1,10 @@
 """Questions of lab 01 (LeNet-5): convolution by hand, output sizes, the model, sharing.
 
-The public cases run in the student's check cells; `labs/hidden/01_lenet5.py` adds
-hidden cases (other shapes, strides, class counts) on the grading side.
+The public cases run in the student's check cells against stored expected outputs
+(`cnnlabs/checks/expected/01_lenet5.json`, generated from
+`autograder/references/lab01_lenet5.py`, which never ships to students);
+`labs/hidden/01_lenet5.py` adds hidden cases (other shapes, strides, class counts)
+on the grading side.
 
 Reference: LeCun et al., "Gradient-based learning applied to document recognition",
 Proc. IEEE 1998.
@@ -12,14 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from cnnlabs.checks.spec import Case, Question
-
-
-def reference_conv2d(x, w, stride=1):
-    """`tf.nn.conv2d` with valid padding: the oracle for `conv2d_by_hand`."""
-    import tensorflow as tf
-
-    x32, w32 = np.asarray(x, dtype="float32"), np.asarray(w, dtype="float32")
-    return tf.nn.conv2d(x32, w32, stride, "VALID").numpy().astype("float64")
+from cnnlabs.checks.stored import STORED, with_stored
 
 
 def conv_inputs(batch, size, kernel, in_channels, out_channels, stride=1, width=None):
@@ -33,25 +29,6 @@ def conv_inputs(batch, size, kernel, in_channels, out_channels, stride=1, width=
         }
 
     return inputs
-
-
-def reference_output_size(n, k, stride=1, padding=0):
-    """`cnnlabs.arithmetic.conv_output_size` with symmetric integer padding."""
-    from cnnlabs.arithmetic import conv_output_size
-
-    return conv_output_size(n, k, stride, padding)
-
-
-def lenet5_params(input_shape=(32, 32, 1), num_classes=10):
-    """Parameters of LeNet-5 with a full C3: C1, C3, C5, F6, output."""
-    channels = input_shape[-1]
-    return (
-        (5 * 5 * channels + 1) * 6
-        + (5 * 5 * 6 + 1) * 16
-        + (5 * 5 * 16 + 1) * 120
-        + (120 + 1) * 84
-        + (84 + 1) * num_classes
-    )
 
 
 def check_lenet5(expected, model):
@@ -120,16 +97,12 @@ def check_lenet5(expected, model):
     return None
 
 
-def lenet5_case(name, input_shape=(32, 32, 1), num_classes=10, hint=""):
+def lenet5_case(name, input_shape=(32, 32, 1), num_classes=10, hint="", expected=STORED):
     """A model case: build with these arguments, compare with LeNet-5's structure."""
     return Case(
         name=name,
         inputs=lambda rng: {"input_shape": input_shape, "num_classes": num_classes},
-        expected=lambda input_shape, num_classes: {
-            "input_shape": input_shape,
-            "num_classes": num_classes,
-            "params": lenet5_params(input_shape, num_classes),
-        },
+        expected=expected,
         check=check_lenet5,
         hint=hint,
     )
@@ -146,7 +119,7 @@ QUESTIONS = (
             Case(
                 name="one 3x3 kernel on a 5x5 single-channel image",
                 inputs=conv_inputs(1, 5, 3, 1, 1),
-                expected=reference_conv2d,
+                expected=STORED,
                 rtol=1e-4,
                 atol=1e-4,
                 hint="Slide the kernel over every valid position: the output is 3x3.",
@@ -154,7 +127,7 @@ QUESTIONS = (
             Case(
                 name="3x3 kernels, 2 input and 3 output channels, batch of 2",
                 inputs=conv_inputs(2, 6, 3, 2, 3),
-                expected=reference_conv2d,
+                expected=STORED,
                 rtol=1e-4,
                 atol=1e-4,
                 hint="Sum over the input channels too, and compute every output channel "
@@ -163,7 +136,7 @@ QUESTIONS = (
             Case(
                 name="5x5 kernels with stride 2 on a 9x9 image",
                 inputs=conv_inputs(1, 9, 5, 2, 2, stride=2),
-                expected=reference_conv2d,
+                expected=STORED,
                 rtol=1e-4,
                 atol=1e-4,
                 hint="With stride s the output pixel (i, j) starts at input pixel (i*s, j*s); "
@@ -181,25 +154,25 @@ QUESTIONS = (
             Case(
                 name="LeNet-5's C1: 32 pixels, 5x5 kernel",
                 inputs=lambda rng: {"n": 32, "k": 5},
-                expected=reference_output_size,
+                expected=STORED,
                 hint="Without padding a k-pixel kernel fits n - k + 1 times.",
             ),
             Case(
                 name="a 2x2 pooling with stride 2 on 28 pixels",
                 inputs=lambda rng: {"n": 28, "k": 2, "stride": 2},
-                expected=reference_output_size,
+                expected=STORED,
                 hint="Divide the positions by the stride: floor((n - k) / s) + 1.",
             ),
             Case(
                 name="AlexNet's conv1: 227 pixels, 11x11, stride 4",
                 inputs=lambda rng: {"n": 227, "k": 11, "stride": 4},
-                expected=reference_output_size,
+                expected=STORED,
                 hint="Use integer division (//) so that the result is a whole number of pixels.",
             ),
             Case(
                 name="a 3x3 convolution with 1 pixel of padding",
                 inputs=lambda rng: {"n": 14, "k": 3, "stride": 1, "padding": 1},
-                expected=reference_output_size,
+                expected=STORED,
                 hint="The padding is added on both sides: n + 2p.",
             ),
         ),
@@ -261,3 +234,6 @@ QUESTIONS = (
         ),
     ),
 )
+
+# The public cases marked STORED read their expected outputs from cnnlabs/checks/expected.
+QUESTIONS = with_stored("01_lenet5", QUESTIONS)

@@ -10,6 +10,7 @@ image recognition", arXiv:1409.1556, 2014.
 from __future__ import annotations
 
 from cnnlabs.checks.spec import Case, Question
+from cnnlabs.checks.stored import STORED, with_stored
 
 # Published parameter counts at 224x224x3 with 1000 classes (keras.applications,
 # torchvision), by convolutions per block.
@@ -20,13 +21,6 @@ PUBLISHED_VGG_PARAMS = {
     (2, 2, 4, 4, 4): 143_667_240,  # VGG-19, configuration E
 }
 _DEPTHS = {(1, 1, 2, 2, 2): 11, (2, 2, 2, 2, 2): 13, (2, 2, 3, 3, 3): 16, (2, 2, 4, 4, 4): 19}
-
-
-def reference_receptive_fields(layers):
-    """`cnnlabs.arithmetic.receptive_field`, sizes only."""
-    from cnnlabs.arithmetic import receptive_field
-
-    return [rf.size for rf in receptive_field([tuple(layer) for layer in layers])]
 
 
 def reference_vgg_params(convs_per_block, input_size=224, in_channels=3, num_classes=1000):
@@ -45,9 +39,9 @@ def reference_vgg_params(convs_per_block, input_size=224, in_channels=3, num_cla
     return int(model.count_params())
 
 
-def rf_case(name, layers, hint=""):
+def rf_case(name, layers, hint="", expected=STORED):
     return Case(name=name, inputs=lambda rng: {"layers": [tuple(x) for x in layers]},
-                expected=reference_receptive_fields, hint=hint)
+                expected=expected, hint=hint)
 
 
 def vgg_case(name, convs_per_block, hint="", **kwargs):
@@ -118,3 +112,6 @@ QUESTIONS = (
         ),
     ),
 )
+
+# The public cases marked STORED read their expected outputs from cnnlabs/checks/expected.
+QUESTIONS = with_stored("03_vgg_receptive_fields", QUESTIONS)

@@ -4,11 +4,14 @@ Randomized inputs (the rng is seeded afresh per grading run), other shapes, stri
 rectangular images and kernels that do not tile the image exactly.
 """
 
+from autograder.references.lab01_lenet5 import (
+    lenet5_expected,
+    reference_conv2d,
+    reference_output_size,
+)
 from cnnlabs.checks.lab01_lenet5 import (
     conv_inputs,
     lenet5_case,
-    reference_conv2d,
-    reference_output_size,
 )
 from cnnlabs.checks.spec import Case
 
@@ -67,7 +70,8 @@ HIDDEN = {
              expected=reference_output_size),
     ),
     "build_lenet5": (
-        lenet5_case("hidden: 5 classes", num_classes=5),
-        lenet5_case("hidden: 32x32 colour images", input_shape=(32, 32, 3)),
+        lenet5_case("hidden: 5 classes", num_classes=5, expected=lenet5_expected),
+        lenet5_case("hidden: 32x32 colour images", input_shape=(32, 32, 3),
+                    expected=lenet5_expected),
     ),
 }

@@ -4,7 +4,8 @@ Other channel counts and windows for LRN (randomized constants), other rates and
 shapes for dropout.
 """
 
-from cnnlabs.checks.lab02_alexnet import dropout_case, lrn_inputs, reference_lrn
+from autograder.references.lab02_alexnet import reference_lrn
+from cnnlabs.checks.lab02_alexnet import dropout_case, lrn_inputs
 from cnnlabs.checks.spec import Case
 
 

@@ -4,8 +4,8 @@ Random chains of convolutions and poolings for the recurrence; other VGG
 configurations, input sizes, input channels and class counts.
 """
 
+from autograder.references.lab03_vgg_receptive_fields import reference_receptive_fields
 from cnnlabs.checks.lab03_vgg_receptive_fields import (
-    reference_receptive_fields,
     rf_case,
     vgg_case,
 )
@@ -20,10 +20,12 @@ def _random_chain(rng):
 
 HIDDEN = {
     "receptive_fields": (
-        rf_case("hidden: one 1x1 convolution", [(1, 1)]),
+        rf_case("hidden: one 1x1 convolution", [(1, 1)], expected=reference_receptive_fields),
         rf_case("hidden: VGG-16 up to block3_pool",
-                [(3, 1), (3, 1), (2, 2), (3, 1), (3, 1), (2, 2), (3, 1), (3, 1), (3, 1), (2, 2)]),
-        rf_case("hidden: ResNet stem 7x7/2 then 3x3/2 pool", [(7, 2), (3, 2), (3, 1)]),
+                [(3, 1), (3, 1), (2, 2), (3, 1), (3, 1), (2, 2), (3, 1), (3, 1), (3, 1), (2, 2)],
+                expected=reference_receptive_fields),
+        rf_case("hidden: ResNet stem 7x7/2 then 3x3/2 pool", [(7, 2), (3, 2), (3, 1)],
+                expected=reference_receptive_fields),
         Case(name="hidden: random chain", inputs=_random_chain,
              expected=reference_receptive_fields),
         Case(name="hidden: random chain, again", inputs=_random_chain,

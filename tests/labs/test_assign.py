@@ -178,9 +178,20 @@ def test_colab_badge_and_install_cell(lab):
 
 
 def test_check_is_clean_on_the_repository():
+    """Structure and staleness; the solutions' answers run in test_lab_questions.py, per lab."""
     out = io.StringIO()
-    assert assign.run([], root=ROOT, check=True, out=out) == 0, out.getvalue()
-    assert out.getvalue() == f"{2 * len(LABS)} generated notebooks are up to date.\n"
+    assert assign.run([], root=ROOT, check=True, solutions=False, out=out) == 0, out.getvalue()
+    public = sum(len(q.public) for lab in LABS for q in load_questions(lab))
+    hidden = sum(
+        len(cases)
+        for lab in LABS
+        for cases in load_hidden(lab, ROOT / "labs" / "hidden", load_questions(lab)).values()
+    )
+    assert out.getvalue() == (
+        f"{2 * len(LABS)} generated notebooks are up to date.\n"
+        f"Validated {len(LABS)} labs: questions, check cells, stubs and hidden tests agree "
+        f"({public} public and {hidden} hidden cases; solutions not run).\n"
+    )
 
 
 def test_generation_is_deterministic():
@@ -216,6 +227,10 @@ shape = (55, 55)
 ### END SOLUTION
 
 # %%
+check("double", double)
+check("shape", shape)
+
+# %%
 ### BEGIN SOLUTION
 print("top-level block without a stub")
 ### END SOLUTION
@@ -228,11 +243,35 @@ print("only for students")
 '''
 
 
+# The demo's questions and hidden cases: `cnnlabs assign` validates the lab as a unit.
+DEMO_QUESTIONS = """\
+from cnnlabs.checks import Case, Question
+
+QUESTIONS = (
+    Question(id="double", points=1, answer="double", kind="function",
+             public=(Case("three", inputs=lambda rng: {"x": 3}, expected=lambda x: 2 * x),)),
+    Question(id="shape", points=1, answer="shape",
+             public=(Case("conv1", expected=lambda: (55, 55)),)),
+)
+"""
+DEMO_HIDDEN = """\
+from cnnlabs.checks import Case
+
+HIDDEN = {"double": (Case("minus one", inputs=lambda rng: {"x": -1}, expected=lambda x: -2),)}
+"""
+
+
 @pytest.fixture()
 def demo_root(tmp_path):
-    (tmp_path / "labs" / "source").mkdir(parents=True)
-    (tmp_path / "labs" / "source" / "09_demo.py").write_text(SOURCE)
-    assert assign.run([], root=tmp_path, out=io.StringIO()) == 0
+    for rel, text in (
+        ("labs/source/09_demo.py", SOURCE),
+        ("cnnlabs/checks/lab09_demo.py", DEMO_QUESTIONS),
+        ("labs/hidden/09_demo.py", DEMO_HIDDEN),
+    ):
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text(text)
+    out = io.StringIO()
+    assert assign.run([], root=tmp_path, out=out) == 0, out.getvalue()
     return tmp_path
 
 
@@ -246,8 +285,9 @@ def test_student_version_of_the_demo(demo_root):
 
 
         shape = ...  # (height, width)''')
-    assert code[4] == "...  # YOUR CODE HERE"
-    assert code[5] == 'print("only for students")'
+    assert code[4] == 'check("double", double)\ncheck("shape", shape)'
+    assert code[5] == "...  # YOUR CODE HERE"
+    assert code[6] == 'print("only for students")'
     assert "The model answer." not in json.dumps(nb)
 
 
@@ -262,7 +302,7 @@ def test_solution_version_of_the_demo(demo_root):
 
         shape = ...  # (height, width)
         shape = (55, 55)''')
-    assert code[4] == 'print("top-level block without a stub")'
+    assert code[5] == 'print("top-level block without a stub")'
     assert "only for students" not in json.dumps(nb)
     assert nb.cells[-1].source == "The model answer."
     assert nb.metadata["cnnlabs"]["version"] == "solution"
@@ -301,7 +341,7 @@ def test_stored_check_outputs_survive_regeneration_and_are_reported_when_missing
     assert assign.run([], root=demo_root, out=io.StringIO()) == 0
     out = io.StringIO()
     assert assign.run([], root=demo_root, check=True, out=out) == 1
-    assert "NBVAL_CHECK_OUTPUT cells without stored outputs (09-008)" in out.getvalue()
+    assert "NBVAL_CHECK_OUTPUT cells without stored outputs (09-009)" in out.getvalue()
     assert "cnnlabs assign 09_demo --execute" in out.getvalue()
     path = demo_root / "solutions" / "09_demo.ipynb"
     nb = nbformat.read(path, as_version=4)

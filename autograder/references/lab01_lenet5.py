@@ -1,0 +1,56 @@
+"""Reference answers of lab 01 (LeNet-5): grading side only.
+
+The oracles of the public cases' stored outputs (``cnnlabs expected``) and of the
+hidden cases (``labs/hidden/01_lenet5.py``). Never shipped to students.
+
+Reference: LeCun et al., "Gradient-based learning applied to document recognition",
+Proc. IEEE 1998.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def reference_conv2d(x, w, stride=1):
+    """`tf.nn.conv2d` with valid padding: the oracle for `conv2d_by_hand`."""
+    import tensorflow as tf
+
+    x32, w32 = np.asarray(x, dtype="float32"), np.asarray(w, dtype="float32")
+    return tf.nn.conv2d(x32, w32, stride, "VALID").numpy().astype("float64")
+
+
+def reference_output_size(n, k, stride=1, padding=0):
+    """`cnnlabs.arithmetic.conv_output_size` with symmetric integer padding."""
+    from cnnlabs.arithmetic import conv_output_size
+
+    return conv_output_size(n, k, stride, padding)
+
+
+def lenet5_params(input_shape=(32, 32, 1), num_classes=10):
+    """Parameters of LeNet-5 with a full C3: C1, C3, C5, F6, output."""
+    channels = input_shape[-1]
+    return (
+        (5 * 5 * channels + 1) * 6
+        + (5 * 5 * 6 + 1) * 16
+        + (5 * 5 * 16 + 1) * 120
+        + (120 + 1) * 84
+        + (84 + 1) * num_classes
+    )
+
+
+def lenet5_expected(input_shape, num_classes):
+    """What the LeNet-5 check compares with: the arguments and the parameter count."""
+    return {
+        "input_shape": input_shape,
+        "num_classes": num_classes,
+        "params": lenet5_params(input_shape, num_classes),
+    }
+
+
+# question id -> expected(**inputs) of its public cases
+EXPECTED = {
+    "conv2d_by_hand": reference_conv2d,
+    "output_size": reference_output_size,
+    "build_lenet5": lenet5_expected,
+}
