@@ -125,7 +125,7 @@ def test_check_reports_pass_fail_and_hint(check, capsys):
         "  All public tests pass. Hidden tests check more cases when graded.\n"
         "[out_shape] Output shape of conv1: 0/1 public tests passed\n"
         "  FAILED  LeNet C1 on 32x32\n"
-        "    answer: 1 of 3 values differ (rtol=1e-05, atol=1e-08); first at index (1,): "
+        "    answer: 1 of 3 values differ (integers, compared exactly); first at index (1,): "
         "expected 28, received 27.\n"
         "        expected: (28, 28, 6)\n"
         "        received: (28, 27, 6)\n"
