@@ -417,12 +417,8 @@ def judge_answers(lab: str, questions, hidden: dict, namespace: dict, seed: int 
     judges them, inputs drawn from `seed`. Questions whose answer `namespace` lacks
     are left out. Returns a list of `CaseResult`.
     """
+    from autograder.judging import expected_value, judge
     from cnnlabs.checks.checker import produce, run_public_case
-
-    try:
-        from autograder.judging import expected_value, judge
-    except ImportError:  # before the grading-side split of issue 11
-        from cnnlabs.checks.checker import expected_value, judge
     from cnnlabs.checks.spec import case_seed, make_inputs
 
     results = []
@@ -530,13 +526,14 @@ def case_problems(lab: Lab, source: _Source | None, results) -> list[Problem]:
 # --------------------------------------------------------------------------- the whole lab
 
 
-def validate(lab: Lab, *, solutions: bool = True) -> Report:
+def validate(lab: Lab, *, solutions: bool = True, seed: int = VALIDATION_SEED) -> Report:
     """Checks a lab as a unit; see the module docstring.
 
     Args:
         lab: the lab.
         solutions: also run the solution's answers on every public and hidden case
             (in-process, a few seconds per lab; imports TensorFlow when the lab does).
+        seed: the seed the hidden cases' inputs are drawn from.
 
     Returns:
         A `Report`; `report.problems` is empty when the lab is consistent.
@@ -560,7 +557,7 @@ def validate(lab: Lab, *, solutions: bool = True) -> Report:
     report.hidden_cases = sum(len(cases) for cases in hidden.values())
     if solutions:
         namespace, needs_state = solution_namespace(lab, source, questions)
-        results = judge_answers(lab.name, questions, hidden, namespace)
+        results = judge_answers(lab.name, questions, hidden, namespace, seed)
         report.problems += case_problems(lab, source, results)
         if needs_state:
             report.notes.append(
