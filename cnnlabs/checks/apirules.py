@@ -30,6 +30,7 @@ import ast
 import builtins
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 ALWAYS_FORBIDDEN = ("cnnlabs.checks", "autograder")
 NUMPY_ONLY = ("numpy", "math")
@@ -704,8 +705,8 @@ def kernel_sources(answer=None) -> tuple[list[str], str]:
     """The code the student's kernel ran, for the check cell: (cells, how to name one).
 
     In IPython/Jupyter: the ``In`` history, in execution order (a cell run again
-    later supersedes its earlier run). Elsewhere: the source of ``answer`` when it
-    is a function or class (``inspect.getsource``), else nothing.
+    later supersedes its earlier run). Elsewhere: the source of the module that
+    defines ``answer`` when it is a function or class, else nothing.
     """
     try:
         from IPython import get_ipython
@@ -719,11 +720,11 @@ def kernel_sources(answer=None) -> tuple[list[str], str]:
         return cells, lambda index: f"In [{index}]"
     if answer is not None and callable(answer):
         import inspect
-        import textwrap
 
-        try:
-            return [textwrap.dedent(inspect.getsource(answer))], lambda index: "its cell"
-        except (OSError, TypeError):
+        try:  # a script or module: its whole source, so that its imports are seen
+            path = Path(inspect.getsourcefile(answer))
+            return [path.read_text()], lambda index: path.name
+        except (OSError, TypeError, UnicodeDecodeError):
             pass
     return [], lambda index: f"cell {index + 1}"
 
