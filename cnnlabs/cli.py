@@ -110,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--seed", type=int, default=None,
                        help="seed of the hidden cases' inputs, the same for every submission "
                             "(default: the one stored in OUT/run.json, created on the first run)")
+    grade.add_argument("--allow-weak-sandbox", action="store_true",
+                       help="for trying your own notebooks as a non-root user: grade with "
+                            "rlimits only (never runs a kernel as root; see docs/grading.md)")
 
     bundle = sub.add_parser("bundle", help="package a lab's grader as a Gradescope autograder zip")
     bundle.add_argument("lab", help="lab notebook stem or number")
@@ -149,7 +152,18 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     key = args.command if args.command != "data" else f"data {args.data_command}"
     module_name, func_name = _HANDLERS[key].split(":")
-    handler = getattr(importlib.import_module(module_name), func_name)
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if not (exc.name or "").startswith("autograder"):
+            raise
+        print(
+            f"cnnlabs {key}: error: this copy of cnnlabs is the student release, without the "
+            f"grader; run `cnnlabs {key}` in the instructor's repository.",
+            file=sys.stderr,
+        )
+        return 2
+    handler = getattr(module, func_name)
     try:
         return int(handler(args) or 0)
     except _user_errors() as exc:
