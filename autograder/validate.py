@@ -407,6 +407,49 @@ def _structure(lab: Lab, source: _Source, questions, report: Report) -> None:
             )
 
 
+# --------------------------------------------------------------------------- leaks
+
+# Student-side modules the notebooks' `or_reference` fallbacks call (shipped to students).
+STUDENT_SIDE_MODULES = ("cnnlabs/checks/fallbacks.py",)
+
+
+def _leaks(lab: Lab, text: str, layout: dict[int, Line], report: Report) -> None:
+    """Solution blocks whose code the student can read (see `autograder.leaks`)."""
+    from autograder.leaks import find_leaks
+
+    src = lab.rel(lab.source)
+    lines = text.splitlines()
+    blocks, start = [], None
+    for number in range(1, len(lines) + 2):
+        inside = number <= len(lines) and layout[number].in_block
+        if inside and start is None:
+            start = number
+        elif not inside and start is not None:
+            blocks.append((start, "\n".join(lines[start - 1 : number - 1])))
+            start = None
+    view = "\n".join(line if layout[n].student else "" for n, line in enumerate(lines, start=1))
+    visible = [(src, view)]
+    for rel in STUDENT_SIDE_MODULES:
+        if (lab.root / rel).is_file():
+            visible.append((rel, (lab.root / rel).read_text(encoding="utf-8")))
+    for leak in find_leaks(blocks, visible):
+        where = (
+            f"the student notebook ({src}:{leak.found_line})"
+            if leak.found_in == src
+            else f"{leak.found_in}:{leak.found_line}, which students get"
+        )
+        report.problems.append(
+            Problem(
+                f"{src}:{leak.block_line}",
+                f"{leak.coverage:.0%} of this solution block's code (names, layout and comments "
+                f"aside) can be read in {where}. A fallback must not be the answer: call a "
+                "stand-in that computes it another way (cnnlabs/checks/fallbacks.py, with Keras "
+                "layers or library functions) and keep reference implementations on the grading "
+                "side (autograder/references/).",
+            )
+        )
+
+
 # --------------------------------------------------------------------------- the solution's answers
 
 
@@ -553,6 +596,7 @@ def validate(lab: Lab, *, solutions: bool = True, seed: int = VALIDATION_SEED) -
         return report
     hidden = _hidden(lab, questions, report)
     _structure(lab, source, questions, report)
+    _leaks(lab, text, source.layout, report)
     report.public_cases = sum(len(q.public) for q in questions)
     report.hidden_cases = sum(len(cases) for cases in hidden.values())
     if solutions:

@@ -475,3 +475,71 @@ def test_execute_passes_on_a_correct_lab(lab_root, monkeypatch):
         " s; every public and hidden case passes; stored the outputs of its "
         "# NBVAL_CHECK_OUTPUT cells"
     )
+
+
+# ---------------------------------------------------------------- leaks
+
+COPIED_POOL = '''\
+def pool_by_hand(inputs, w=2, s=2):
+    """Reference max pooling (a fallback)."""
+    n = (inputs.shape[1] - w) // s + 1
+    result = np.empty((inputs.shape[0], n, n, inputs.shape[3]))
+    for a in range(n):
+        for b in range(n):
+            window = inputs[:, a * s : a * s + w,
+                            b * s : b * s + w]
+            result[:, a, b, :] = window.max(axis=(1, 2))  # the strongest response
+    return result
+'''
+
+
+def test_fallback_in_the_student_notebook_that_copies_the_answer(lab_root):
+    """Locals renamed, lines re-wrapped, a comment added: still the answer."""
+    cell = (
+        "# %%\n"
+        + COPIED_POOL
+        + "\n\npool_fn = or_reference(max_pool, lambda: pool_by_hand, 'max_pool')\n\n"
+    )
+    _edit(lab_root, SRC, "# %%\npooled_shape = ...", cell + "# %%\npooled_shape = ...")
+    _edit(
+        lab_root,
+        SRC,
+        "from cnnlabs.checks import checker",
+        "from cnnlabs.checks import checker, or_reference",
+    )
+    block = _line(lab_root, SRC, "size = (x.shape[1] - window) // stride + 1")
+    found = _line(lab_root, SRC, "n = (inputs.shape[1] - w) // s + 1")
+    _problems(
+        lab_root,
+        f"{SRC}:{block}: 100% of this solution block's code (names, layout and comments aside) "
+        f"can be read in the student notebook ({SRC}:{found}). A fallback must not be the "
+        "answer: call a stand-in that computes it another way (cnnlabs/checks/fallbacks.py, "
+        "with Keras layers or library functions) and keep reference implementations on the "
+        "grading side (autograder/references/).",
+    )
+
+
+def test_fallback_module_that_copies_the_answer(lab_root):
+    (lab_root / "cnnlabs" / "checks" / "fallbacks.py").write_text(
+        "import numpy as np\n\n\n" + COPIED_POOL
+    )
+    block = _line(lab_root, SRC, "size = (x.shape[1] - window) // stride + 1")
+    found = _line(lab_root, "cnnlabs/checks/fallbacks.py", "n = (inputs.shape[1] - w) // s + 1")
+    _problems(
+        lab_root,
+        f"{SRC}:{block}: 100% of this solution block's code (names, layout and comments aside) "
+        f"can be read in cnnlabs/checks/fallbacks.py:{found}, which students get. A fallback must "
+        "not be the answer: call a stand-in that computes it another way "
+        "(cnnlabs/checks/fallbacks.py, with Keras layers or library functions) and keep "
+        "reference implementations on the grading side (autograder/references/).",
+    )
+
+
+def test_one_shared_line_is_not_a_leak(lab_root):
+    """Student code may share a phrase with the answer; only (nearly) the whole block leaks."""
+    (lab_root / "cnnlabs" / "checks" / "fallbacks.py").write_text(
+        "import numpy as np\n\n\ndef empty_maps(x, size):\n"
+        "    out = np.empty((x.shape[0], size, size, x.shape[3]))\n    return out\n"
+    )
+    code, out = _check(lab_root)
+    assert code == 0, out
