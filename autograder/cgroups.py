@@ -65,6 +65,10 @@ def _read(path: Path) -> str:
         return ""
 
 
+def _enabled(control: Path) -> set[str]:
+    return {word.lstrip("+") for word in _read(control).split()}
+
+
 def detect(root: Path = ROOT) -> Layout:
     """The cgroup layout of this machine: v2 when ``root`` is a unified hierarchy, else v1."""
     root = Path(root)
@@ -87,14 +91,15 @@ def _detect_v2(root: Path) -> Layout:
         return Layout(0)
     wanted = [name for name in CONTROLLERS if name in available]
     for folder in (root, parent):  # controllers must be enabled all the way down
-        enabled = set(_read(folder / "cgroup.subtree_control").split())
-        for name in wanted:
-            if name not in enabled:
-                try:
-                    (folder / "cgroup.subtree_control").write_text(f"+{name}")
-                except OSError:
-                    pass
-    enabled = set(_read(parent / "cgroup.subtree_control").split())
+        control = folder / "cgroup.subtree_control"
+        todo = [name for name in wanted if name not in _enabled(control)]
+        for batch in ([todo] if todo else []) + [[name] for name in todo]:
+            try:  # all at once; one by one when the kernel refuses one of them
+                control.write_text(" ".join(f"+{name}" for name in batch))
+                break
+            except OSError:
+                continue
+    enabled = _enabled(parent / "cgroup.subtree_control")
     found = {name: parent for name in wanted if name in enabled}
     if not found or not _writable(parent):
         return Layout(0)

@@ -17,7 +17,8 @@ def grade(args) -> int:
     """`cnnlabs grade LAB SUBMISSION... --out DIR [--workers N] [--timeout S] [--hidden DIR]`."""
     from autograder.batch import BatchInputError, grade_batch
     from autograder.grade import load_lab
-    from autograder.sandbox import detect
+    from autograder.machine import ALLOW_WEAK_ENV
+    from autograder.sandbox import SandboxUnavailable, detect, preflight
 
     if args.workers < 1:
         raise UserError(f"--workers={args.workers} must be at least 1.")
@@ -31,10 +32,18 @@ def grade(args) -> int:
         spec = load_lab(args.lab, hidden_dir=args.hidden, questions_path=_questions_override())
     except (ValueError, FileNotFoundError) as exc:
         raise UserError(str(exc)) from None
-    caps = detect()
-    print(f"sandbox: {caps.describe()}")
-    if caps.level != "strong":
-        print("warning: the sandbox is not at full strength here; see docs/grading.md.")
+    if getattr(args, "allow_weak_sandbox", False):
+        os.environ[ALLOW_WEAK_ENV] = "1"
+    try:  # fails closed, before anyone is graded: a machine fault is nobody's 0
+        described = preflight()
+    except SandboxUnavailable as exc:
+        raise UserError(str(exc)) from None
+    print(f"sandbox: {described}")
+    if detect().level != "strong":
+        print(
+            "warning: weak sandbox (--allow-weak-sandbox): fine for your own notebooks, "
+            "not for a class; see docs/grading.md."
+        )
     draws = sum(len(v) for v in spec.hidden.values())
     hidden = round(
         sum(1 / spec.draws.get(q, {}).get(c.name, 1) for q, v in spec.hidden.items() for c in v)

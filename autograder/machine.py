@@ -188,13 +188,15 @@ def require(caps: Capabilities | None = None, *, allow_weak: bool | None = None)
         hint = ""
         if not caps.root:
             hint = " To try your own notebooks without it, add --allow-weak-sandbox."
-        raise SandboxUnavailable(_message(problems, "grading untrusted notebooks") + hint)
+        raise SandboxUnavailable(
+            _message(problems, "the sandbox is not strong enough for untrusted notebooks") + hint
+        )
     return caps
 
 
-def _message(problems: list[str], what: str) -> str:
+def _message(problems: list[str], why: str) -> str:
     return (
-        f"refusing to grade: the sandbox lacks what {what} needs: "
+        f"refusing to grade: {why}. Missing: "
         + "; ".join(problems)
         + f". Or {FIX_BOOTSTRAP}. See docs/grading.md, 'Machine set-up'."
     )

@@ -67,6 +67,36 @@ def processes_of_uid(uid: int, zombies: bool = False) -> list[int]:
     return found
 
 
+def _stat(pid: str) -> tuple[int, int] | None:
+    """(parent pid, start time) of a process, from /proc/<pid>/stat."""
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            fields = handle.read().rpartition(")")[2].split()
+        return int(fields[1]), int(fields[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def top_process(ancestor: int, uid: int) -> int | None:
+    """The oldest process of ``uid`` descending from ``ancestor`` (itself included) whose
+    parent is not of ``uid``: the process the sandbox started (the kernel).
+    """
+    table = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and (info := _stat(entry)) is not None:
+            table[int(entry)] = info
+    users = set(processes_of_uid(uid))
+    found = []
+    for pid in users:
+        chain, current = [], pid
+        while current in table and current != ancestor and len(chain) < 64:
+            chain.append(current)
+            current = table[current][0]
+        if current == ancestor and table[pid][0] not in users:
+            found.append((table[pid][1], pid))
+    return min(found)[1] if found else None
+
+
 def signal_uid(uid: int, signum: int = signal.SIGKILL) -> None:
     """Sends ``signum`` to every process of ``uid`` at once (fork bombs included).
 

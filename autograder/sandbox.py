@@ -257,12 +257,6 @@ class Sandbox:
                 root.symlink(os.readlink(path), path)
             elif os.path.isdir(path):
                 root.bind(path)
-        readable = [*interpreter_paths(), *package_paths(), *self.expose]
-        for key in ("CNNLABS_DATA_DIR", "KERAS_HOME"):
-            if os.environ.get(key) and os.path.isdir(os.environ[key]):
-                readable += _dirs_of(os.environ[key])
-        for path in sorted(dict.fromkeys(readable), key=len):
-            root.bind(path)
         root.args += ["--proc", "/proc", "--dev", "/dev"]
         root.made += ["/proc", "/dev", "/dev/pts", "/dev/shm"]
         for device in sorted(Path("/dev").glob("nvidia*")):  # GPUs, where there are any
@@ -271,6 +265,13 @@ class Sandbox:
         for path in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock"):
             root.tmpfs(path, size)
         root.tmpfs(HOME, size, mode="0777")
+        # After the tmpfs mounts, so that what lives under /tmp (a venv, data) shows through.
+        readable = [*interpreter_paths(), *package_paths(), *self.expose]
+        for key in ("CNNLABS_DATA_DIR", "KERAS_HOME"):
+            if os.environ.get(key) and os.path.isdir(os.environ[key]):
+                readable += _dirs_of(os.environ[key])
+        for path in sorted(dict.fromkeys(readable), key=len):
+            root.bind(path)
         root.bind(str(self.scratch), rw=True)
         return [
             self.caps.bwrap,
@@ -346,15 +347,22 @@ class Sandbox:
             found.update(processes_of_uid(self.uid))
         return found
 
-    def interrupt(self, fallback_pgid: int | None = None) -> None:
-        """SIGINT to the kernel: every process of the slot's user (whatever its session)."""
-        if self.uid is not None:
-            osusers.signal_uid(self.uid, signal.SIGINT)
-        elif fallback_pgid is not None:
-            try:
-                os.killpg(fallback_pgid, signal.SIGINT)
-            except OSError:
-                pass
+    def interrupt(self, launcher_pid: int | None) -> None:
+        """SIGINT to the kernel process only (its children may be in any session or state).
+
+        The kernel is in its own session and PID namespace, so jupyter_client's
+        ``killpg`` of the launcher's group cannot reach it: it is found as the oldest
+        process of the sandbox user below the launcher.
+        """
+        if launcher_pid is None:
+            return
+        try:
+            if self.uid is None:
+                os.killpg(launcher_pid, signal.SIGINT)
+            elif (pid := osusers.top_process(launcher_pid, self.uid)) is not None:
+                os.kill(pid, signal.SIGINT)
+        except OSError:
+            pass
 
     def kill_all(self, pgid: int | None = None) -> None:
         """Kills every process of the sandbox (cgroup members, slot uid, process group)."""

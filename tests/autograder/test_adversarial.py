@@ -4,13 +4,19 @@ Every notebook runs in the real sandbox through ``grade_batch`` (2 workers), the
 code path of ``cnnlabs grade``. Cheating attempts must gain nothing and break
 nothing; evidence of what a submission could read or reach is smuggled out
 through its own answers (a correct answer only when the attack failed).
+
+The corpus needs the strong sandbox (root: a separate uid, namespaces, a memory
+cgroup). Where the machine cannot provide it the module is skipped with the
+reason; in CI (``$CI`` set) that is a failure instead.
 """
 
 from __future__ import annotations
 
 import csv
 import os
+import secrets
 import socket
+import sys
 import threading
 from pathlib import Path
 
@@ -18,7 +24,23 @@ import nbfactory as f
 import pytest
 
 from autograder.batch import grade_batch
-from autograder.sandbox import GiB, Limits, detect, processes_of_uid
+from autograder.sandbox import GiB, Limits, SandboxUnavailable, detect, preflight, processes_of_uid
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = secrets.token_hex(6)  # names of the files a submission tries to leave behind
+LEFTOVER_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock")
+SUBMISSION_TIMEOUT = 45
+GRADER_CMDLINE = Path("/proc/self/cmdline").read_text()
+# First names under /root, /home and the checkout that the sandbox shows: the
+# interpreter's folders, the cnnlabs package, autograder/ (plainio.py only), the
+# fixture questions (tests/) and the sandbox's own HOME (/home/sandbox).
+INTERPRETER_PARTS = {"sandbox", "cnnlabs", "autograder", "tests"} | {
+    part
+    for prefix in {sys.prefix, sys.base_prefix, os.path.realpath(sys.base_prefix)}
+    for base in ("/root", "/home", str(ROOT))
+    if prefix.startswith(base + "/")
+    for part in [Path(prefix).relative_to(base).parts[0]]
+}
 
 S = f.SOLUTION
 ST = f.STUDENT
@@ -55,23 +77,51 @@ def evidence(attack: str) -> str:
     )
 
 
-READ_HIDDEN = evidence(f"""
-import os, glob
-for path in [{str(f.HIDDEN / "99_fixture.py")!r}]:
+READ_SECRETS = evidence(f"""
+import os, glob, subprocess
+for path in [{str(f.HIDDEN / "99_fixture.py")!r}, {str(ROOT / ".git" / "HEAD")!r},
+             {str(ROOT / "labs" / "hidden" / "01_lenet5.py")!r},
+             {str(ROOT / "labs" / "source" / "01_lenet5.py")!r},
+             {str(ROOT / "autograder" / "grade.py")!r}, SUBS + '/full.ipynb', '/root/.bashrc',
+             '/etc/shadow']:
     try:
         open(path).read(); leaked.append(path)
     except Exception:
         pass
-for folder in [{str(f.HIDDEN)!r}, '/root', OUT]:
+for folder in [{str(f.HIDDEN)!r}, OUT, SUBS, {str(ROOT / "solutions")!r},
+               {str(ROOT / "labs")!r}, {str(ROOT / ".git")!r}]:
     try:
         if os.listdir(folder):
             leaked.append(folder)
     except Exception:
         pass
-for path in glob.glob('/tmp/cnnlabs-grade-*/**', recursive=True):
-    if os.path.isfile(path):
+for folder in ['/root', '/home', {str(ROOT)!r}]:  # only what the kernel needs to run
+    try:
+        leaked.extend(sorted(set(os.listdir(folder)) - {sorted(INTERPRETER_PARTS)!r}))
+    except Exception:
+        pass
+try:
+    git = subprocess.run(['git', '-C', {str(ROOT)!r}, 'show', 'HEAD:README.md'],
+                         capture_output=True, timeout=10)
+    if git.returncode == 0:
+        leaked.append('git')
+except Exception:
+    pass
+for pattern in ['/tmp/cnnlabs-grade-*/**', '/tmp/cnnlabs-grade-*/logs/*']:
+    for path in glob.glob(pattern, recursive=True):
+        if os.path.isfile(path) and not path.startswith(os.getcwd() + '/'):
+            try:
+                open(path).read(); leaked.append(path)
+            except Exception:
+                pass
+for pid in os.listdir('/proc'):
+    if pid.isdigit():
         try:
-            open(path).read(); leaked.append(path)
+            if open(f'/proc/{{pid}}/status').read().split('Uid:')[1].split()[0] == '0':
+                if 'bwrap' not in open(f'/proc/{{pid}}/cmdline').read():
+                    leaked.append('root process ' + pid)
+            if open(f'/proc/{{pid}}/cmdline').read() == {GRADER_CMDLINE!r}:
+                leaked.append('grader cmdline ' + pid)
         except Exception:
             pass
 """)
@@ -159,6 +209,46 @@ for i in range(200):
 print('score: 0/5  all tests FAILED  {"score": 0}')
 """
 
+HOG = """
+import os, time
+start = time.time() + 1  # all forked before the first one spins
+for _ in range(60):
+    if os.fork() == 0:
+        os.setsid()
+        time.sleep(max(0, start - time.time()))
+        while time.time() < start + 25:
+            pass
+        os._exit(0)
+"""
+
+LITTER = f"""
+import os, json, hmac
+for folder in {list(LEFTOVER_DIRS)!r}:
+    try:
+        with open(os.path.join(folder, 'cnnlabs-leftover-{TOKEN}'), 'wb') as handle:
+            handle.write(b'x' * (100 * 2**20 if folder == '/dev/shm' else 10))
+    except OSError:
+        pass
+for path in ['/run/lock/cnnlabs-sandbox-0.lock', '/run/lock/cnnlabs-sandbox-1.lock',
+             '/run/cnnlabs/slot-0.lock', '/run/cnnlabs/slot-1.lock']:
+    try:
+        os.symlink('/etc/cnnlabs-leftover-{TOKEN}', path)
+    except OSError:
+        pass
+kernel = get_ipython().kernel
+for name in ('iopub_socket', 'shell_stream'):
+    socket = getattr(getattr(kernel, name, None), 'socket', getattr(kernel, name, None))
+    header = json.dumps({{'msg_id': 'x', 'msg_type': 'stream', 'session': 'x', 'username': 'x',
+                         'date': '2020-01-01T00:00:00Z', 'version': '5.3'}}).encode()
+    try:
+        socket.send_multipart([b'<IDS|MSG>', b'forged-signature', header, b'{{}}', b'{{}}',
+                               json.dumps({{'name': 'stdout', 'text': 'x'}}).encode()])
+    except Exception:
+        pass
+"""
+
+SLEEPY_HOOK = "import time\nget_ipython().events.register('pre_run_cell', lambda *a: time.sleep(9))"
+
 CORPUS = {
     # name: (cells, expected score)
     "full": (S, 5.0),
@@ -179,7 +269,7 @@ CORPUS = {
     ),
     "always_equal": ([SETUP, ALWAYS_EQUAL], 0.0),
     "input_transformer": ([*S, TRANSFORMER], 0.0),
-    "read_hidden": ([SETUP, READ_HIDDEN], 1.0),
+    "read_secrets": ([SETUP, READ_SECRETS], 1.0),
     "network": ([SETUP, NETWORK], 1.0),
     "fake_results": ([SETUP, FAKE_RESULTS, SHAPE], 1.0),
     "pickle_npz": ([*S, PICKLE_NPZ], 3.0),
@@ -198,6 +288,11 @@ CORPUS = {
     ),
     "memory_bomb": (["chunks = [b'x' * 2**28 for _ in range(64)]", *S], 5.0),
     "fork_bomb": ([*S, FORK], 5.0),
+    # 60 busy processes for 25 s while the other worker grades its neighbours.
+    "cpu_hog": ([*S, HOG, *["import time\ntime.sleep(9)"] * 3], 5.0),
+    "litter": ([SETUP, LITTER, SHAPE, SIZE, RELU], 5.0),
+    # 9 s before every cell, the export's included: the deadline comes during the cells.
+    "sleepy_hook": ([SLEEPY_HOOK, *S, *S[1:]], 0.0),
     "huge_output": (
         ["import sys\nfor _ in range(150):\n    sys.stdout.write('x' * 10**6)", *S],
         5.0,
@@ -205,22 +300,34 @@ CORPUS = {
 }
 
 
+def strong_sandbox_or_skip():
+    """The sandbox's description; skips (fails in CI) where it is not strong or cannot start."""
+    caps = detect()
+    try:
+        if caps.level != "strong":
+            raise SandboxUnavailable(f"the sandbox here is {caps.describe()}, not strong")
+        return preflight()
+    except SandboxUnavailable as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"CI must provide the strong sandbox: {exc}")
+        pytest.skip(f"needs the strong grading sandbox (root, bubblewrap, cgroups): {exc}")
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
+    strong_sandbox_or_skip()
     caps = detect()
-    if caps.level != "strong" and os.environ.get("CI"):
-        pytest.fail(f"CI must provide the strong sandbox, got {caps.describe()}")
     root = tmp_path_factory.mktemp("adversarial")
     out = root / "out"
     subs = root / "subs"
     subs.mkdir()
     for name, (cells, _) in CORPUS.items():
-        cells = [c.replace("OUT", repr(str(out))) for c in cells]
+        cells = [c.replace("OUT", repr(str(out))).replace("SUBS", repr(str(subs))) for c in cells]
         f.write(subs / f"{name}.ipynb", cells)
     PWNED.unlink(missing_ok=True)
     thread = threading.Thread(target=_accept, daemon=True)
     thread.start()
-    limits = Limits(memory_bytes=1 * GiB, cell_timeout=10, submission_timeout=150)
+    limits = Limits(memory_bytes=1 * GiB, cell_timeout=10, submission_timeout=SUBMISSION_TIMEOUT)
     batch = grade_batch(
         f.LAB,
         [subs],
@@ -231,7 +338,9 @@ def graded(tmp_path_factory):
         limits=limits,
         progress=False,
     )
-    return batch, caps, subs
+    yield batch, caps, subs
+    for folder in LEFTOVER_DIRS:  # only if the sandbox leaked them
+        Path(folder, f"cnnlabs-leftover-{TOKEN}").unlink(missing_ok=True)
 
 
 @pytest.mark.parametrize("name", list(CORPUS))
@@ -254,6 +363,29 @@ def test_reasons_say_what_happened(graded):
     assert events[0]["kind"] == "oom", events
     events = next(r for r in batch.results if r.submission == "stubborn_loop").events
     assert events[0]["where"] == "cell 1" and events[0]["kind"] == "timeout"
+    errors = [r.submission for r in batch.results for q in r.questions if "grader" in q.status]
+    assert errors == []
+
+
+def test_every_result_records_the_sandbox_and_no_kernel_ran_as_root(graded):
+    batch, caps, _ = graded
+    for r in batch.results:
+        assert r.sandbox == caps.describe()
+        assert r.sandbox.startswith("strong (bwrap, uid, pidns, netns")
+        assert r.sandbox_user.startswith("cnnlabs-sbx")
+
+
+def test_the_timeout_bounds_the_whole_submission_export_included(graded):
+    batch, _, _ = graded
+    result = next(r for r in batch.results if r.submission == "sleepy_hook")
+    assert SUBMISSION_TIMEOUT - 5 < result.seconds < SUBMISSION_TIMEOUT + 15, result.seconds
+    assert {q.status for q in result.questions} == {"timeout"}, result.questions
+
+
+def test_nothing_is_left_in_shared_temporary_places(graded):
+    for folder in LEFTOVER_DIRS:
+        assert not Path(folder, f"cnnlabs-leftover-{TOKEN}").exists(), folder
+    assert not Path(f"/etc/cnnlabs-leftover-{TOKEN}").exists()
 
 
 def test_no_pickle_was_loaded_and_no_connection_reached_the_host(graded):
@@ -290,7 +422,7 @@ def test_no_process_of_any_submission_survives(graded):
     assert bool(users) == caps.uid
     for user in users:
         assert processes_of_uid(pwd.getpwnam(user).pw_uid) == []
-    for base in (caps.cgroup_memory, caps.cgroup_pids):
+    for base in (caps.cgroups.memory, caps.cgroups.pids, caps.cgroups.cpu):
         if base is not None:
             for r in batch.results:
                 if r.sandbox_id:
@@ -300,7 +432,7 @@ def test_no_process_of_any_submission_survives(graded):
 def test_feedback_never_reveals_hidden_inputs_or_expected(graded):
     batch, _, _ = graded
     text = (batch.out_dir / "submissions" / "partial" / "feedback.md").read_text()
-    assert "hidden 4-D tensor (hidden): wrong answer" in text
+    assert "hidden 4-D tensor" in text and "(hidden): wrong answer" in text
     hidden_part = text.split("hidden 4-D tensor")[1]
     assert "expected" not in hidden_part and "array" not in hidden_part
 
