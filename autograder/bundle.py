@@ -1,10 +1,13 @@
 """`cnnlabs bundle`: a lab's grader as a Gradescope autograder zip.
 
-The zip holds ``setup.sh`` (installs cnnlabs from the wheel-less source copy in
-the zip), ``run_autograder`` (calls ``python -m autograder.gradescope``), the
-``cnnlabs`` and ``autograder`` packages, and ``hidden/<lab>.py``. On Gradescope
-the hidden tests live in ``/autograder/source``, which students cannot read;
-in the sandbox they are also hidden behind a tmpfs mount.
+The zip holds ``setup.sh`` (installs bubblewrap and cnnlabs from the wheel-less
+source copy in the zip), ``run_autograder`` (calls ``python -m
+autograder.gradescope``), the ``cnnlabs`` and ``autograder`` packages, and
+``hidden/<lab>.py``. On Gradescope the hidden tests live in ``/autograder/source``
+(0700, root), which the kernel's uid cannot read; with bubblewrap it does not even
+see them. Each Gradescope submission has its own container, which may refuse
+namespaces: ``run_autograder`` sets ``CNNLABS_SANDBOX_MINIMUM=uid``, so grading
+needs at least the separate uid there (see docs/grading.md).
 """
 
 from __future__ import annotations
@@ -17,7 +20,8 @@ from autograder.grade import load_lab
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope setup: install cnnlabs (and TensorFlow/Keras) from this bundle.
 set -euo pipefail
-apt-get update -qq && apt-get install -y -qq util-linux python3-pip > /dev/null || true
+apt-get update -qq
+apt-get install -y -qq bubblewrap util-linux passwd python3-pip > /dev/null
 cd /autograder/source
 python3 -m pip install -q ./cnnlabs-src
 chmod 700 /autograder/source
@@ -27,6 +31,8 @@ RUN_AUTOGRADER = """#!/usr/bin/env bash
 # Gradescope entry point: grade /autograder/submission/*.ipynb into /autograder/results.
 set -uo pipefail
 cd /autograder/source
+# One container per submission, which may refuse namespaces: the separate uid is the minimum.
+export CNNLABS_SANDBOX_MINIMUM=uid
 exec python3 -m autograder.gradescope --lab "$(cat LAB)" --hidden /autograder/source/hidden
 """
 

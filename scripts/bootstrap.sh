@@ -4,7 +4,8 @@
 # - On a machine without an NVIDIA GPU (Linux x86_64) it installs `tensorflow-cpu`
 #   instead of `tensorflow`, so no GPU build is downloaded (see docs/install.md).
 #   Set CNNLABS_TF=tensorflow to force the regular package.
-# - As root it installs Debian's Fashion-MNIST (offline data for tests) if missing.
+# - As root it installs Debian's Fashion-MNIST (offline data for tests) and bubblewrap
+#   (the grading sandbox, docs/grading.md) if missing.
 # - Usage: bash scripts/bootstrap.sh [VENV_DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,12 @@ if [ ! -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] && [ "$
   echo "== installing Debian's dataset-fashion-mnist (offline test data)"
   apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dataset-fashion-mnist >/dev/null \
     || echo "warning: could not install dataset-fashion-mnist; Fashion-MNIST tests will be skipped locally" >&2
+fi
+
+if ! command -v bwrap >/dev/null && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "== installing bubblewrap (the grading sandbox)"
+  apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq bubblewrap >/dev/null \
+    || echo "warning: could not install bubblewrap; cnnlabs grade will refuse to grade here" >&2
 fi
 
 if [ ! -x "$VENV/bin/python" ]; then
