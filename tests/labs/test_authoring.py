@@ -9,6 +9,8 @@ edited.
 from __future__ import annotations
 
 import io
+import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -543,3 +545,36 @@ def test_one_shared_line_is_not_a_leak(lab_root):
     )
     code, out = _check(lab_root)
     assert code == 0, out
+
+
+# ---------------------------------------------------------------- the guide's commands
+
+GUIDE = Path(__file__).resolve().parents[2] / "docs" / "authoring.md"
+
+
+def _guide_commands(program: str) -> list[str]:
+    """Command lines of docs/authoring.md that run `program`, env vars and comments dropped."""
+    commands = []
+    for line in GUIDE.read_text(encoding="utf-8").splitlines():
+        line = re.split(r"\s#", line, maxsplit=1)[0].strip()
+        words = [w for w in line.split() if not re.match(r"^[A-Z_]+=\S*$", w)]
+        if words and words[0] == program:
+            commands.append(" ".join(words).replace("NN_name", "01_lenet5"))
+    return commands
+
+
+def test_every_cnnlabs_command_of_the_guide_parses():
+    from cnnlabs.cli import build_parser
+
+    commands = _guide_commands("cnnlabs")
+    assert {c.split()[1] for c in commands} >= {"assign", "expected"}
+    for command in commands:
+        build_parser().parse_args(shlex.split(command)[1:])  # SystemExit on a wrong flag
+
+
+def test_every_notebook_pytest_command_of_the_guide_selects_the_notebooks():
+    """`addopts` deselects notebook cells: without `-m notebooks` pytest runs nothing (exit 5)."""
+    commands = [c for c in _guide_commands("pytest") if ".ipynb" in c or "nbval" in c or "-k" in c]
+    assert len(commands) >= 3
+    for command in commands:
+        assert "-m notebooks" in command, command
