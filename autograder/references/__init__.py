@@ -39,9 +39,13 @@ def reference_module(lab: str):
 def compute(lab: str) -> dict:
     """The stored-data document of a lab, computed from its references."""
     stem = resolve_lab(lab)
-    expected_of = reference_module(stem).EXPECTED
+    return compute_document(stem, load_questions(stem), reference_module(stem).EXPECTED)
+
+
+def compute_document(stem: str, questions, expected_of: dict) -> dict:
+    """The stored-data document of ``questions``; ``expected_of[question id](**inputs)``."""
     cases: dict = {}
-    for question in load_questions(stem):
+    for question in questions:
         for case in question.public:
             if not isinstance(case.expected, StoredExpected):
                 continue

@@ -126,45 +126,45 @@ def answer_digest(lab: str, question_id: str, value) -> str:
 # ---------------------------------------------------------------- lookup
 
 
-def expected_path(lab: str) -> Path:
-    return EXPECTED_DIR / f"{lab}.json"
+def expected_path(lab: str, directory: str | Path | None = None) -> Path:
+    """``cnnlabs/checks/expected/<lab>.json`` (or ``<directory>/<lab>.json``)."""
+    return Path(directory if directory is not None else EXPECTED_DIR) / f"{lab}.json"
 
 
-_CACHE: dict[str, dict] = {}
-
-
-def read_expected(lab: str) -> dict:
+def read_expected(lab: str, directory: str | Path | None = None) -> dict:
     """``{question id: {case name: {"inputs": digest, "expected": node}}}`` of a lab."""
-    if lab not in _CACHE:
-        path = expected_path(lab)
-        if not path.is_file():
-            raise StaleExpectedError(
-                f"{path} does not exist: generate the public cases' expected outputs "
-                "with `cnnlabs expected` (grading side)."
-            )
+    path = expected_path(lab, directory)
+    if not path.is_file():
+        raise StaleExpectedError(
+            f"{path} does not exist: generate the public cases' expected outputs "
+            "with `cnnlabs expected` (grading side)."
+        )
+    stamp = path.stat().st_mtime_ns
+    cached = _CACHE.get(path)
+    if cached is None or cached[0] != stamp:
         data = json.loads(path.read_text())
-        if data.get("format") != FORMAT or data.get("lab") != lab:
+        if not isinstance(data, dict) or data.get("format") != FORMAT or data.get("lab") != lab:
             raise StaleExpectedError(f"{path} is not format {FORMAT} data of lab {lab}.")
-        _CACHE[lab] = data["cases"]
-    return _CACHE[lab]
+        cached = _CACHE[path] = (stamp, data["cases"])
+    return cached[1]
+
+
+_CACHE: dict[Path, tuple[int, dict]] = {}
 
 
 class StoredExpected:
     """``expected(**inputs)`` of one public case: its stored output (or answer digest)."""
 
-    def __init__(self, lab: str, question_id: str, case_name: str, digest: bool):
-        self.lab, self.question_id, self.case_name, self.digest = (
-            lab,
-            question_id,
-            case_name,
-            digest,
-        )
+    def __init__(self, lab: str, question_id: str, case_name: str, digest: bool, directory=None):
+        self.lab, self.question_id, self.case_name = lab, question_id, case_name
+        self.digest, self.directory = digest, directory
 
     def __repr__(self) -> str:
         return f"StoredExpected({self.lab!r}, {self.question_id!r}, {self.case_name!r})"
 
     def __call__(self, **inputs):
-        entry = read_expected(self.lab).get(self.question_id, {}).get(self.case_name)
+        cases = read_expected(self.lab, self.directory)
+        entry = cases.get(self.question_id, {}).get(self.case_name)
         where = f"lab {self.lab}, question {self.question_id!r}, case {self.case_name!r}"
         if entry is None:
             raise StaleExpectedError(
@@ -178,13 +178,24 @@ class StoredExpected:
         return decode(entry["expected"])
 
 
-def with_stored(lab: str, questions: tuple[Question, ...]) -> tuple[Question, ...]:
-    """Binds every ``expected=STORED``/``STORED_DIGEST`` public case to the lab's data."""
+def with_stored(
+    lab: str, questions: tuple[Question, ...], directory: str | Path | None = None
+) -> tuple[Question, ...]:
+    """Binds every ``expected=STORED``/``STORED_DIGEST`` public case to the lab's data.
+
+    Args:
+        lab: str, the lab stem (``"06_batchnorm"``): the data is ``<lab>.json``.
+        questions: the lab's questions.
+        directory: where the data lives; default ``cnnlabs/checks/expected``.
+    """
     bound = []
     for question in questions:
         cases = tuple(
             dataclasses.replace(
-                case, expected=StoredExpected(lab, question.id, case.name, case.expected.digest)
+                case,
+                expected=StoredExpected(
+                    lab, question.id, case.name, case.expected.digest, directory
+                ),
             )
             if isinstance(case.expected, _Marker)
             else case

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -203,3 +204,208 @@ def test_question_and_case_validation():
     with pytest.raises(ValueError) as info:
         load_questions("77")
     assert str(info.value).startswith("lab='77' does not name a lab with questions. Known labs:")
+
+
+# ---------------------------------------------------------------- stored expected outputs
+
+
+def _stored_questions(directory, size=3):
+    from cnnlabs.checks.stored import STORED, STORED_DIGEST, with_stored
+
+    def digest_check(expected, received):
+        from cnnlabs.checks.stored import answer_digest
+
+        ok = answer_digest("97_stored", "count", received) == expected
+        return None if ok else "not the count"
+
+    questions = (
+        Question(
+            id="double",
+            points=1,
+            answer="double",
+            kind="function",
+            public=(
+                Case("a vector", inputs=lambda rng: {"x": rng.normal(size=size)}, expected=STORED),
+            ),
+        ),
+        Question(
+            id="count",
+            points=1,
+            answer="count",
+            kind="value",
+            public=(Case("the count", expected=STORED_DIGEST, check=digest_check),),
+        ),
+    )
+    return with_stored("97_stored", questions, directory=directory)
+
+
+def _write_stored(directory, questions):
+    from autograder.references import compute_document, dumps
+
+    document = compute_document(
+        "97_stored", questions, {"double": lambda x: 2 * x, "count": lambda: 156}
+    )
+    (directory / "97_stored.json").write_text(dumps(document))
+    return document
+
+
+def test_stored_public_cases_judge_against_the_data(tmp_path):
+    from cnnlabs.checks.checker import Checker
+
+    questions = _stored_questions(tmp_path)
+    document = _write_stored(tmp_path, questions)
+    check = Checker("97_stored", questions)
+    assert [o.status for o in check.results("double", lambda x: 2 * x)] == ["passed"]
+    [wrong] = check.results("double", lambda x: 3 * x)
+    assert wrong.status == "failed" and wrong.message.startswith("answer: 3 of 3 values differ")
+    assert [o.status for o in check.results("count", 156)] == ["passed"]
+    assert [o.status for o in check.results("count", 156.0)] == ["passed"]
+    assert [o.message for o in check.results("count", 155)] == ["not the count"]
+    # The value itself is not in the data, only its salted digest.
+    stored = document["cases"]["count"]["the count"]["expected"]
+    assert isinstance(stored, str) and len(stored) == 64 and "156" not in json.dumps(document)
+
+
+def test_stored_case_refuses_missing_or_stale_data(tmp_path):
+    from cnnlabs.checks.checker import Checker
+    from cnnlabs.checks.stored import StaleExpectedError
+
+    questions = _stored_questions(tmp_path)
+    with pytest.raises(StaleExpectedError) as info:
+        Checker("97_stored", questions).results("double", lambda x: 2 * x)
+    assert str(info.value) == (
+        f"{tmp_path / '97_stored.json'} does not exist: generate the public cases' expected "
+        "outputs with `cnnlabs expected` (grading side)."
+    )
+    _write_stored(tmp_path, questions)
+    changed = _stored_questions(tmp_path, size=4)  # same case, other inputs
+    with pytest.raises(StaleExpectedError) as info:
+        Checker("97_stored", changed).results("double", lambda x: 2 * x)
+    assert str(info.value) == (
+        "the stored expected output of lab 97_stored, question 'double', case 'a vector' was "
+        "computed for other inputs: run `cnnlabs expected` (grading side)."
+    )
+
+
+def test_unbound_stored_marker_says_how_to_bind_it():
+    from cnnlabs.checks.stored import STORED, StaleExpectedError
+
+    with pytest.raises(StaleExpectedError) as info:
+        STORED(x=1)
+    assert str(info.value) == (
+        "STORED was not bound to a lab: wrap the check module's questions in "
+        "with_stored(lab, QUESTIONS)."
+    )
+
+
+def test_stored_encoding_round_trips_plain_data():
+    from cnnlabs.checks.stored import decode, encode
+
+    value = {
+        "shape": (28, 28, 6),
+        "parts": [np.arange(6, dtype="int32").reshape(2, 3), np.array([0.1, np.nan])],
+        "flags": (True, None, "text", float("inf"), 2**70),
+    }
+    back = decode(json.loads(json.dumps(encode(value))))
+    assert back["shape"] == (28, 28, 6) and back["flags"][:3] == (True, None, "text")
+    assert back["flags"][3] == float("inf") and back["flags"][4] == 2**70
+    assert back["parts"][0].dtype == np.int32 and back["parts"][0].shape == (2, 3)
+    np.testing.assert_array_equal(back["parts"][1], value["parts"][1])
+    with pytest.raises(TypeError, match="complex arrays cannot be stored."):
+        encode(np.array([1j]))
+
+
+def test_answer_digest_is_salted_per_question():
+    from cnnlabs.checks.stored import answer_digest
+
+    assert answer_digest("04_inception", "a", 156) == answer_digest("04_inception", "a", 156.0)
+    assert answer_digest("04_inception", "a", 156) != answer_digest("04_inception", "b", 156)
+    assert answer_digest("04_inception", "a", 156) != answer_digest("05_resnet", "a", 156)
+
+
+def test_the_labs_stored_expected_outputs_are_current():
+    """`cnnlabs expected --check`: the data equals what the references compute now."""
+    from autograder import references
+
+    assert references.labs_with_references() == [
+        "01_lenet5",
+        "02_alexnet",
+        "03_vgg_receptive_fields",
+        "04_inception",
+        "05_resnet",
+        "06_batchnorm",
+    ]
+    assert references.stale() == []
+
+
+def test_no_check_module_holds_a_reference():
+    """The questions modules carry data and checks; the references live in autograder."""
+    import importlib
+
+    for lab in ("04_inception", "05_resnet", "06_batchnorm"):
+        module = importlib.import_module(f"cnnlabs.checks.lab{lab}")
+        reference = importlib.import_module(f"autograder.references.lab{lab}")
+        defined = {
+            name
+            for name, value in vars(reference).items()
+            if callable(value) and getattr(value, "__module__", "") == reference.__name__
+        }
+        assert len(defined) >= 4
+        assert not defined & set(vars(module)), lab
+        assert "EXPECTED" not in vars(module)
+
+
+# ---------------------------------------------------------------- fallbacks
+
+
+def test_batchnorm_fallbacks_match_the_references():
+    from autograder.references import lab06_batchnorm as ref
+    from cnnlabs.checks import fallbacks
+
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(8, 4, 4, 3)) * [1.0, 3.0, 0.5] + [0.0, 4.0, -2.0]
+    gamma, beta = rng.uniform(0.5, 2.0, 3), rng.normal(size=3)
+    mean, var = rng.normal(size=3), rng.uniform(0.5, 2.0, 3)
+    for got, want in zip(
+        fallbacks.batchnorm_train(x, gamma, beta), ref.batchnorm_train(x, gamma, beta)
+    ):
+        np.testing.assert_allclose(got, want, atol=1e-5)
+    np.testing.assert_allclose(
+        fallbacks.batchnorm_inference(x, gamma, beta, mean, var, eps=0.01),
+        ref.batchnorm_inference(x, gamma, beta, mean, var, eps=0.01),
+        atol=1e-5,
+    )
+    np.testing.assert_allclose(
+        fallbacks.update_moving_average(mean, var, momentum=0.9),
+        ref.update_moving_average(mean, var, momentum=0.9),
+        atol=1e-6,
+    )
+    kernel, bias = rng.normal(size=(3, 3, 2, 3)), rng.normal(size=3)
+    for got, want in zip(
+        fallbacks.fold_batchnorm(kernel, bias, gamma, beta, mean, var),
+        ref.fold_batchnorm(kernel, bias, gamma, beta, mean, var),
+    ):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+
+
+def test_module_fallbacks_pass_the_public_checks():
+    import keras
+
+    from cnnlabs.checks import fallbacks
+
+    def model_of(block):
+        def build(input_shape, *args, **kwargs):
+            inputs = keras.Input(input_shape)
+            return keras.Model(inputs, block(inputs, *args, **kwargs))
+
+        return build
+
+    cases = [
+        ("04_inception", "inception_naive", fallbacks.inception_naive_module),
+        ("04_inception", "inception_bottleneck", fallbacks.inception_bottleneck_module),
+        ("05_resnet", "identity_block", model_of(fallbacks.residual_identity_block)),
+        ("05_resnet", "projection_block", model_of(fallbacks.residual_projection_block)),
+    ]
+    for lab, qid, answer in cases:
+        outcomes = checker(lab).results(qid, answer)
+        assert [o.status for o in outcomes] == ["passed"] * len(outcomes), (qid, outcomes)
