@@ -127,6 +127,13 @@ def write_submission(result, out_dir: Path) -> None:
     atomic_write(out_dir / "grade.json", json.dumps(result.to_dict(), indent=1))
 
 
+def _row_status(result) -> str:
+    """``graded``, ``needs_review``, or why nothing was graded (``invalid``, ``grader_error``)."""
+    if result.error:  # a whole failure: every question has the same status
+        return result.questions[0].status if result.questions else "invalid"
+    return "needs_review" if result.needs_review else "graded"
+
+
 def grades_csv(results, question_ids) -> str:
     """One row per submission, one column per question, and the total."""
     buffer = io.StringIO()
@@ -140,7 +147,7 @@ def grades_csv(results, question_ids) -> str:
                 *(f"{scores.get(i, 0.0):g}" for i in question_ids),
                 f"{r.score:g}",
                 f"{r.max_score:g}",
-                "invalid" if r.error else "needs_review" if r.needs_review else "graded",
+                _row_status(r),
             ]
         )
     return buffer.getvalue()

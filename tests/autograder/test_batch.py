@@ -200,3 +200,18 @@ def test_a_bad_zip_beside_honest_students_still_writes_grades_csv(tmp_path):
         == "eve.ipynb is damaged in the zip (Bad CRC-32 for file 'eve.ipynb'); zip it again."
     )
     assert {r.hidden_seed for r in batch.results} == {7}
+
+
+def test_a_row_says_why_nothing_was_graded():
+    from autograder import report
+    from autograder.grade import _whole_failure, load_lab
+
+    spec = load_lab(f.LAB, hidden_dir=f.HIDDEN, questions_path=f.QUESTIONS)
+    rows = report.grades_csv(
+        [
+            _whole_failure(spec, "ann", "", "invalid", "not a notebook"),
+            _whole_failure(spec, "ben", "", "grader_error", "internal grader error: KeyError"),
+        ],
+        [q.id for q in spec.questions],
+    ).splitlines()
+    assert rows[1:] == ["ann,0,0,0,0,5,invalid", "ben,0,0,0,0,5,grader_error"]
