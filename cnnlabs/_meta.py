@@ -2,7 +2,9 @@
 
 The Colab badges and the Colab install cell of every generated notebook are
 built from these constants by `cnnlabs assign`; change them here and regenerate
-(`cnnlabs assign`) to point the labs at a fork.
+(`cnnlabs assign`) to point the labs at a fork. With two repositories (the
+instructor's, with solutions and hidden tests, and the public one written by
+`cnnlabs release`), this names the public one: students open and install from it.
 """
 
 from __future__ import annotations
