@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnlabs.checks.apirules import ARITHMETIC_RULE, NUMPY_ONLY_RULE, OWN_MODEL_RULE
+from cnnlabs.checks.counts import count_case
 from cnnlabs.checks.spec import Case, Question
 from cnnlabs.checks.stored import STORED, with_stored
 
@@ -108,6 +110,41 @@ def lenet5_case(name, input_shape=(32, 32, 1), num_classes=10, hint="", expected
     )
 
 
+def conv_params(k, c_in, c_out):
+    """Parameters of a k x k convolution from c_in to c_out channels, with biases."""
+    return (k * k * c_in + 1) * c_out
+
+
+def conv_connections(out_size, k, c_in, c_out):
+    """Connections of that convolution on an out_size x out_size output (bias counted)."""
+    return out_size * out_size * c_out * (k * k * c_in + 1)
+
+
+def dense_params(n_in, n_out):
+    """Parameters of a dense layer from n_in inputs to n_out units, with biases."""
+    return (n_in + 1) * n_out
+
+
+CONV_PARAMS_MISTAKES = (
+    (lambda k, c_in, c_out: k * k * c_in * c_out,
+     "those are the weights; add one bias per output channel (c_out)."),
+    (lambda k, c_in, c_out: (k * k + 1) * c_out,
+     "a kernel spans all c_in input channels: k * k * c_in weights each."),
+    (lambda k, c_in, c_out: k * k * c_in + 1,
+     "that is one kernel; there are c_out of them."),
+)
+CONV_CONNECTIONS_MISTAKES = (
+    (lambda out_size, k, c_in, c_out: out_size * out_size * c_out * k * k * c_in,
+     "the paper counts the bias as one more connection of every output unit."),
+    (lambda out_size, k, c_in, c_out: (k * k * c_in + 1) * c_out,
+     "those are the parameters; every one of the out_size x out_size positions uses them."),
+)
+DENSE_PARAMS_MISTAKES = (
+    (lambda n_in, n_out: n_in * n_out, "those are the weights; add one bias per output."),
+    (lambda n_in, n_out: (n_out + 1) * n_in, "the bias belongs to each output, not each input."),
+)
+
+
 QUESTIONS = (
     Question(
         id="conv2d_by_hand",
@@ -115,6 +152,7 @@ QUESTIONS = (
         answer="conv2d_by_hand",
         kind="function",
         title="A 2-D convolution by hand",
+        api=NUMPY_ONLY_RULE,
         public=(
             Case(
                 name="one 3x3 kernel on a 5x5 single-channel image",
@@ -150,6 +188,7 @@ QUESTIONS = (
         answer="output_size",
         kind="function",
         title="Output size of a convolution",
+        api=ARITHMETIC_RULE,
         public=(
             Case(
                 name="LeNet-5's C1: 32 pixels, 5x5 kernel",
@@ -183,6 +222,7 @@ QUESTIONS = (
         answer="build_lenet5",
         kind="model",
         title="LeNet-5 in Keras",
+        api=OWN_MODEL_RULE,
         public=(
             lenet5_case(
                 "LeNet-5 for 32x32x1 images and 10 classes",
@@ -191,46 +231,54 @@ QUESTIONS = (
         ),
     ),
     Question(
-        id="c1_params",
+        id="conv_params",
         points=1,
-        answer="c1_params",
-        kind="value",
-        title="Parameters of C1",
+        answer="conv_params",
+        kind="function",
+        title="Parameters of a convolution",
+        api=ARITHMETIC_RULE,
         public=(
-            Case(
-                name="C1: six 5x5 kernels on one channel, with biases",
-                expected=lambda: (5 * 5 * 1 + 1) * 6,
-                hint="Each of the 6 kernels has 5 x 5 x 1 weights and one bias.",
-            ),
+            count_case("C1: 5x5 kernels, 1 -> 6 channels", {"k": 5, "c_in": 1, "c_out": 6},
+                       conv_params, CONV_PARAMS_MISTAKES,
+                       hint="Each of the c_out kernels has k x k x c_in weights and one bias."),
+            count_case("C3: 5x5 kernels, 6 -> 16 channels", {"k": 5, "c_in": 6, "c_out": 16},
+                       conv_params, CONV_PARAMS_MISTAKES,
+                       hint="A kernel spans all c_in input channels: k * k * c_in weights."),
         ),
     ),
     Question(
-        id="c1_connections",
+        id="conv_connections",
         points=1,
-        answer="c1_connections",
-        kind="value",
-        title="Connections of C1",
+        answer="conv_connections",
+        kind="function",
+        title="Connections of a convolution",
+        api=ARITHMETIC_RULE,
         public=(
-            Case(
-                name="C1 on a 32x32 image, bias counted as a connection",
-                expected=lambda: 28 * 28 * 6 * (5 * 5 + 1),
-                hint="Every one of the 28 x 28 x 6 output units uses 5 x 5 weights and a bias.",
-            ),
+            count_case("C1 on a 32x32 image: 28x28 outputs, 5x5, 1 -> 6 channels",
+                       {"out_size": 28, "k": 5, "c_in": 1, "c_out": 6},
+                       conv_connections, CONV_CONNECTIONS_MISTAKES,
+                       hint="Every one of the out_size x out_size x c_out output units uses "
+                       "k x k x c_in weights and a bias."),
+            count_case("C3: 10x10 outputs, 5x5, 6 -> 16 channels",
+                       {"out_size": 10, "k": 5, "c_in": 6, "c_out": 16},
+                       conv_connections, CONV_CONNECTIONS_MISTAKES,
+                       hint="Use c_in: each output unit sees a k x k patch of every input map."),
         ),
     ),
     Question(
-        id="dense_c1_params",
+        id="dense_params",
         points=1,
-        answer="dense_c1_params",
-        kind="value",
-        title="A dense layer in place of C1",
+        answer="dense_params",
+        kind="function",
+        title="Parameters of a dense layer",
+        api=ARITHMETIC_RULE,
         public=(
-            Case(
-                name="Dense layer from 32x32 inputs to 28x28x6 outputs, with biases",
-                expected=lambda: (32 * 32 + 1) * (28 * 28 * 6),
-                hint="Every one of the 4,704 outputs has a weight for each of the 1,024 inputs, "
-                "plus a bias.",
-            ),
+            count_case("32x32 inputs to 28x28x6 outputs", {"n_in": 32 * 32, "n_out": 28 * 28 * 6},
+                       dense_params, DENSE_PARAMS_MISTAKES,
+                       hint="Every output has a weight for each input, plus a bias."),
+            count_case("120 inputs to 84 outputs (F6)", {"n_in": 120, "n_out": 84},
+                       dense_params, DENSE_PARAMS_MISTAKES,
+                       hint="(n_in + 1) weights per output, biases included."),
         ),
     ),
 )

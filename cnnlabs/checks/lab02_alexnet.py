@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnlabs.checks.apirules import ARITHMETIC_RULE, NUMPY_ONLY_RULE, ApiRule
+from cnnlabs.checks.counts import count_case, value_case
 from cnnlabs.checks.spec import Case, Question
 from cnnlabs.checks.stored import STORED, with_stored
 
@@ -92,49 +94,129 @@ def dropout_case(name, shape, rate, training, hint=""):
     )
 
 
+def conv_output_shape(size, k, stride, filters, padding=0):
+    """(height, width, channels) of a convolution on a square size x size input."""
+    side = (size + 2 * padding - k) // stride + 1
+    return (side, side, filters)
+
+
+def check_shape(expected, received):
+    """Checks an output shape without printing the expected one; None when right."""
+    if not isinstance(received, (tuple, list)) or len(received) != 3:
+        return f"Expected a tuple (height, width, channels), got {received!r}."
+    if tuple(received) == tuple(expected):
+        return None
+    height, width, channels = received
+    if channels != expected[2]:
+        return f"You returned {channels} channels: a convolution makes one map per kernel."
+    if height != width:
+        return f"Height {height} and width {width} differ: the input and kernel are square."
+    if height == expected[0] - 1:
+        return f"Height {height} is one short: count the first position too (+ 1)."
+    return f"Height {height} is not the output size. Use floor((size + 2p - k) / s) + 1."
+
+
+def conv_params(k, c_in, c_out):
+    """Parameters of a k x k convolution from c_in to c_out channels, with biases."""
+    return (k * k * c_in + 1) * c_out
+
+
+def conv_macs(out_size, k, c_in, c_out):
+    """Multiply-accumulates of that convolution for one image (biases not counted)."""
+    return out_size * out_size * c_out * k * k * c_in
+
+
+CONV_PARAMS_MISTAKES = (
+    (lambda k, c_in, c_out: k * k * c_in * c_out,
+     "those are the weights; add one bias per output channel (c_out)."),
+    (lambda k, c_in, c_out: (k * k + 1) * c_out,
+     "a kernel spans all c_in input channels: k * k * c_in weights each."),
+)
+CONV_MACS_MISTAKES = (
+    (lambda out_size, k, c_in, c_out: out_size * out_size * c_out * (k * k * c_in + 1),
+     "biases are additions, not multiply-accumulates; leave them out."),
+    (lambda out_size, k, c_in, c_out: k * k * c_in * c_out,
+     "that is per output position; multiply by out_size x out_size."),
+)
+
+
+# The shares are read from the layer table of the notebook (cnnlabs.analysis):
+# anything but the references and the grader.
+TABLE_RULE = ApiRule(forbid=("cnnlabs.checks", "autograder"),
+                     description="the layer table (anything but the references)")
+
+
 QUESTIONS = (
     Question(
-        id="conv1_output_shape", points=1, answer="conv1_output_shape", kind="value",
-        title="conv1 output shape",
-        public=(Case(name="96 kernels 11x11x3, stride 4, on 227x227x3",
-                     expected=lambda: (55, 55, 96),
-                     hint="(227 - 11) // 4 + 1 pixels along each axis, one map per kernel; "
-                     "write (height, width, channels)."),),
+        id="conv_output_shape", points=1, answer="conv_output_shape", kind="function",
+        title="Output shape of a convolution", api=ARITHMETIC_RULE,
+        public=(
+            Case(name="conv1: 96 kernels 11x11, stride 4, on 227x227",
+                 inputs=lambda rng: {"size": 227, "k": 11, "stride": 4, "filters": 96},
+                 expected=conv_output_shape, check=check_shape,
+                 hint="(size - k) // stride + 1 pixels along each axis, one map per kernel; "
+                 "return (height, width, channels)."),
+            Case(name="conv2 with padding: 27x27, 5x5, stride 1, padding 2, 256 kernels",
+                 inputs=lambda rng: {"size": 27, "k": 5, "stride": 1, "filters": 256,
+                                     "padding": 2},
+                 expected=conv_output_shape, check=check_shape,
+                 hint="The padding is added on both sides: size + 2 * padding."),
+        ),
     ),
     Question(
-        id="conv1_params", points=1, answer="conv1_params", kind="value",
-        title="conv1 parameters",
-        public=(Case(name="weights and biases of conv1",
-                     expected=lambda: (11 * 11 * 3 + 1) * 96,
-                     hint="Each of the 96 kernels has 11 x 11 x 3 weights and one bias."),),
+        id="conv_params", points=1, answer="conv_params", kind="function",
+        title="Parameters of a convolution", api=ARITHMETIC_RULE,
+        public=(
+            count_case("conv1: 11x11 kernels, 3 -> 96 channels", {"k": 11, "c_in": 3, "c_out": 96},
+                       conv_params, CONV_PARAMS_MISTAKES,
+                       hint="Each of the c_out kernels has k x k x c_in weights and one bias."),
+            count_case("conv3: 3x3 kernels, 256 -> 384 channels",
+                       {"k": 3, "c_in": 256, "c_out": 384}, conv_params, CONV_PARAMS_MISTAKES,
+                       hint="Use every argument: k, c_in and c_out."),
+        ),
     ),
     Question(
-        id="conv1_macs", points=1, answer="conv1_macs", kind="value",
-        title="conv1 multiply-accumulates",
-        public=(Case(name="MACs of conv1 for one image",
-                     expected=lambda: 55 * 55 * 96 * 11 * 11 * 3,
-                     hint="One dot product of 11 x 11 x 3 MACs per output value, and there are "
-                     "55 x 55 x 96 output values; biases are not counted."),),
+        id="conv_macs", points=1, answer="conv_macs", kind="function",
+        title="Multiply-accumulates of a convolution", api=ARITHMETIC_RULE,
+        public=(
+            count_case("conv1 for one image: 55x55 outputs, 11x11, 3 -> 96 channels",
+                       {"out_size": 55, "k": 11, "c_in": 3, "c_out": 96}, conv_macs,
+                       CONV_MACS_MISTAKES,
+                       hint="One dot product of k x k x c_in MACs per output value, and there "
+                       "are out_size x out_size x c_out output values; biases are not counted."),
+            count_case("conv5: 13x13 outputs, 3x3, 384 -> 256 channels",
+                       {"out_size": 13, "k": 3, "c_in": 384, "c_out": 256}, conv_macs,
+                       CONV_MACS_MISTAKES, hint="Use every argument."),
+        ),
     ),
     Question(
         id="fc_param_share", points=1, answer="fc_param_share", kind="value",
+        api=TABLE_RULE,
         title="Share of the parameters in the FC layers",
-        public=(Case(name="fc6 + fc7 + fc8 over all parameters", expected=lambda: _share("fc", 1),
-                     rtol=1e-3,
-                     hint="Sum row.params over the rows named fc6, fc7, fc8 and divide by "
-                     "table.total_params; the answer is a fraction between 0 and 1."),),
+        public=(value_case("fc6 + fc7 + fc8 over all parameters", _share("fc", 1),
+                           mistakes=((100 * _share("fc", 1), "that is a percentage; give the "
+                                      "fraction between 0 and 1."),
+                                     (1 - _share("fc", 1), "that is the share of the other "
+                                      "layers (the convolutions).")),
+                           hint="Sum row.params over the rows named fc6, fc7, fc8 and divide by "
+                           "table.total_params; the answer is a fraction between 0 and 1."),),
     ),
     Question(
         id="conv_mac_share", points=1, answer="conv_mac_share", kind="value",
+        api=TABLE_RULE,
         title="Share of the MACs in the convolutions",
-        public=(Case(name="conv1 ... conv5 over all MACs", expected=lambda: _share("conv", 2),
-                     rtol=1e-3,
-                     hint="Sum row.macs over the rows named conv1 ... conv5 and divide by "
-                     "table.total_macs; the answer is a fraction between 0 and 1."),),
+        public=(value_case("conv1 ... conv5 over all MACs", _share("conv", 2),
+                           mistakes=((100 * _share("conv", 2), "that is a percentage; give the "
+                                      "fraction between 0 and 1."),
+                                     (1 - _share("conv", 2), "that is the share of the other "
+                                      "layers (the FC layers).")),
+                           hint="Sum row.macs over the rows named conv1 ... conv5 and divide by "
+                           "table.total_macs; the answer is a fraction between 0 and 1."),),
     ),
     Question(
         id="lrn", points=3, answer="lrn", kind="function",
         title="Local response normalization",
+        api=NUMPY_ONLY_RULE,
         public=(
             Case(name="the paper's constants on 8 channels", inputs=lrn_inputs(1, 3, 8, scale=30.0),
                  expected=STORED, rtol=1e-4, atol=1e-6,
@@ -152,19 +234,25 @@ QUESTIONS = (
     ),
     Question(
         id="pool1_overlapping_size", points=0.5, answer="pool1_overlapping_size", kind="value",
-        title="pool1 output size, 3x3 windows",
-        public=(Case(name="3x3 windows, stride 2, on 55 pixels", expected=lambda: 27,
-                     hint="The output-size formula holds for pooling windows too."),),
+        title="pool1 output size, 3x3 windows", api=ARITHMETIC_RULE,
+        public=(value_case("3x3 windows, stride 2, on 55 pixels", 27,
+                           mistakes=((26, "add 1: the first window sits at position 0."),
+                                     (28, "a window must fit inside the map: round down.")),
+                           hint="The output-size formula holds for pooling windows too."),),
     ),
     Question(
         id="pool1_non_overlapping_size", points=0.5, answer="pool1_non_overlapping_size",
-        kind="value", title="pool1 output size, 2x2 windows",
-        public=(Case(name="2x2 windows, stride 2, on 55 pixels", expected=lambda: 27,
-                     hint="floor((55 - 2) / 2) + 1: the last column is left out."),),
+        kind="value", title="pool1 output size, 2x2 windows", api=ARITHMETIC_RULE,
+        public=(value_case("2x2 windows, stride 2, on 55 pixels", 27,
+                           mistakes=((26, "add 1: the first window sits at position 0."),
+                                     (28, "a window must fit inside the map: round down, the "
+                                      "last column is left out.")),
+                           hint="floor((n - k) / s) + 1 for n = 55, k = 2, s = 2."),),
     ),
     Question(
         id="dropout", points=2, answer="dropout", kind="function",
         title="Inverted dropout",
+        api=NUMPY_ONLY_RULE,
         public=(
             dropout_case("inference returns the input", (20, 50), 0.5, False,
                          hint="When training is False, return x itself."),

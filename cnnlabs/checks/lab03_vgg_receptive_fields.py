@@ -9,6 +9,8 @@ image recognition", arXiv:1409.1556, 2014.
 
 from __future__ import annotations
 
+from cnnlabs.checks.apirules import ARITHMETIC_RULE
+from cnnlabs.checks.counts import count_case
 from cnnlabs.checks.spec import Case, Question
 from cnnlabs.checks.stored import STORED, with_stored
 
@@ -44,22 +46,71 @@ def rf_case(name, layers, hint="", expected=STORED):
                 expected=expected, hint=hint)
 
 
+def vgg_count(convs_per_block, input_size=224, in_channels=3, num_classes=1000, biases=True,
+              fc_side=None):
+    """Parameters of a VGG network by the formula (``biases``/``fc_side`` model mistakes)."""
+    total, channels, bias = 0, in_channels, int(biases)
+    for convs, filters in zip(convs_per_block, (64, 128, 256, 512, 512)):
+        for _ in range(convs):
+            total += (3 * 3 * channels + bias) * filters
+            channels = filters
+    side = input_size // 32 if fc_side is None else fc_side
+    features = side * side * channels
+    for units in (4096, 4096, num_classes):
+        total += (features + bias) * units
+        features = units
+    return total
+
+
+VGG_MISTAKES = (
+    (lambda **kw: vgg_count(**kw, biases=False),
+     "that leaves out the biases: one per filter and one per FC unit."),
+    (lambda **kw: vgg_count(**kw, fc_side=7),
+     "fc1 sees the last block's map, (input_size // 32) squared times 512 values; 7 x 7 is "
+     "only right for 224x224 inputs."),
+    (lambda **kw: vgg_count(**{**kw, "in_channels": 3}),
+     "the first convolution sees in_channels channels, not always 3."),
+)
+
+
 def vgg_case(name, convs_per_block, hint="", **kwargs):
-    return Case(
-        name=name,
-        inputs=lambda rng: {"convs_per_block": tuple(convs_per_block), **kwargs},
-        expected=reference_vgg_params,
-        rtol=0,
-        atol=0,
-        hint=hint,
-    )
+    return count_case(name, {"convs_per_block": tuple(convs_per_block), **kwargs}, vgg_count,
+                      VGG_MISTAKES, hint=hint)
 
 
-def _value(id_, title, expected, hint, points=0.5):
-    return Question(id=id_, points=points, answer=id_, kind="value", title=title,
-                    public=(Case(name=title, expected=lambda: expected, rtol=0, atol=0,
-                                 hint=hint),))
+def stack_receptive_field(k, depth):
+    """Receptive field of ``depth`` stacked k x k convolutions with stride 1."""
+    return 1 + depth * (k - 1)
 
+
+def stack_params(k, depth, channels):
+    """Parameters (with biases) of ``depth`` stacked k x k convolutions, C -> C channels."""
+    return depth * (k * k * channels + 1) * channels
+
+
+def stack_macs(k, depth, channels, size):
+    """MACs (no biases) of that stack on a size x size map with "same" padding."""
+    return depth * size * size * channels * k * k * channels
+
+
+STACK_RF_MISTAKES = (
+    (lambda k, depth: depth * k, "layers overlap: each adds k - 1 pixels to the first one's k."),
+    (lambda k, depth: depth * (k - 1), "start from one pixel: 1 + depth * (k - 1)."),
+)
+STACK_PARAMS_MISTAKES = (
+    (lambda k, depth, channels: depth * k * k * channels * channels,
+     "those are the weights; add one bias per filter in every layer."),
+    (lambda k, depth, channels: (k * k * channels + 1) * channels,
+     "that is one layer; multiply by depth."),
+)
+STACK_MACS_MISTAKES = (
+    (lambda k, depth, channels, size: depth * size * size * channels * (k * k * channels + 1),
+     "biases are additions, not multiply-accumulates; leave them out."),
+    (lambda k, depth, channels, size: size * size * channels * k * k * channels,
+     "that is one layer; multiply by depth."),
+    (lambda k, depth, channels, size: depth * channels * k * k * channels,
+     "that is per pixel; multiply by the size x size output positions."),
+)
 
 QUESTIONS = (
     Question(
@@ -68,6 +119,7 @@ QUESTIONS = (
         answer="receptive_fields",
         kind="function",
         title="Receptive fields by the recurrence",
+        api=ARITHMETIC_RULE,
         public=(
             rf_case("three 3x3 convolutions, stride 1", [(3, 1)] * 3,
                     hint="Each 3x3 layer adds (3 - 1) x jump pixels; with stride 1 the jump "
@@ -79,29 +131,55 @@ QUESTIONS = (
                     hint="Update the jump after computing the size: j_l = j_(l-1) x s_l."),
         ),
     ),
-    _value("rf_two_3x3", "receptive field of two stacked 3x3 convolutions", 5,
-           "Each 3x3 layer with stride 1 adds 2 pixels to the receptive field."),
-    _value("params_two_3x3", "parameters of two 3x3 convolutions, 64 -> 64 channels",
-           2 * (3 * 3 * 64 + 1) * 64,
-           "Each layer has 3 x 3 x 64 weights per filter, 64 filters, plus 64 biases."),
-    _value("params_one_5x5", "parameters of one 5x5 convolution, 64 -> 64 channels",
-           (5 * 5 * 64 + 1) * 64, "5 x 5 x 64 weights per filter, 64 filters, plus 64 biases."),
-    _value("macs_two_3x3", "MACs of two 3x3 convolutions on a 56x56x64 map",
-           2 * 56 * 56 * 64 * 3 * 3 * 64,
-           "Per layer: 56 x 56 x 64 output values, each a dot product of 3 x 3 x 64 MACs."),
-    _value("macs_one_5x5", "MACs of one 5x5 convolution on a 56x56x64 map",
-           56 * 56 * 64 * 5 * 5 * 64,
-           "56 x 56 x 64 output values, each a dot product of 5 x 5 x 64 MACs."),
+    Question(
+        id="stack_receptive_field", points=0.5, answer="stack_receptive_field",
+        kind="function", title="Receptive field of a stack of convolutions",
+        api=ARITHMETIC_RULE,
+        public=(
+            count_case("two 3x3 convolutions", {"k": 3, "depth": 2}, stack_receptive_field,
+                       STACK_RF_MISTAKES,
+                       hint="Each k x k layer with stride 1 adds k - 1 pixels."),
+            count_case("three 3x3 convolutions", {"k": 3, "depth": 3}, stack_receptive_field,
+                       STACK_RF_MISTAKES, hint="1 + depth * (k - 1)."),
+        ),
+    ),
+    Question(
+        id="stack_params", points=1, answer="stack_params", kind="function",
+        title="Parameters of a stack of convolutions", api=ARITHMETIC_RULE,
+        public=(
+            count_case("two 3x3 convolutions, 64 -> 64 channels",
+                       {"k": 3, "depth": 2, "channels": 64}, stack_params, STACK_PARAMS_MISTAKES,
+                       hint="Each layer has k x k x C weights per filter, C filters, C biases."),
+            count_case("one 5x5 convolution, 64 -> 64 channels",
+                       {"k": 5, "depth": 1, "channels": 64}, stack_params, STACK_PARAMS_MISTAKES,
+                       hint="(k * k * C + 1) * C per layer."),
+        ),
+    ),
+    Question(
+        id="stack_macs", points=1, answer="stack_macs", kind="function",
+        title="MACs of a stack of convolutions", api=ARITHMETIC_RULE,
+        public=(
+            count_case("two 3x3 convolutions on a 56x56x64 map",
+                       {"k": 3, "depth": 2, "channels": 64, "size": 56}, stack_macs,
+                       STACK_MACS_MISTAKES,
+                       hint="Per layer: size x size x C output values, each a dot product of "
+                       "k x k x C MACs."),
+            count_case("one 5x5 convolution on a 56x56x64 map",
+                       {"k": 5, "depth": 1, "channels": 64, "size": 56}, stack_macs,
+                       STACK_MACS_MISTAKES, hint="Use every argument."),
+        ),
+    ),
     Question(
         id="vgg_params",
         points=3,
         answer="vgg_params",
         kind="function",
         title="Parameters of a VGG network",
+        api=ARITHMETIC_RULE,
         public=(
             vgg_case("VGG-16 (configuration D), 224x224x3, 1000 classes", (2, 2, 3, 3, 3),
-                     hint="The published count is 138,357,544: 14,714,688 in the convolutions "
-                     "and 123,642,856 in the three FC layers."),
+                     hint="Thirteen convolutions in five blocks, then fc1, fc2 and the output "
+                     "layer; count the biases too."),
             vgg_case("VGG-19 (configuration E), 224x224x3, 1000 classes", (2, 2, 4, 4, 4),
                      hint="Count every convolution of a block: the first one sees the previous "
                      "block's channels, the others the block's own filters."),

@@ -20,6 +20,7 @@ import itertools
 
 import numpy as np
 
+from cnnlabs.checks.apirules import ARITHMETIC_RULE, OWN_MODEL_RULE
 from cnnlabs.checks.spec import Case, Question
 from cnnlabs.checks.stored import STORED, STORED_DIGEST, answer_digest, with_stored
 
@@ -252,12 +253,14 @@ def _answers(question_id, received) -> bool:
 
 def value_question(id, points, title, mistakes=(), hint=""):
     return Question(id=id, points=points, answer=id, kind="value", title=title,
+                    api=ARITHMETIC_RULE,
                     public=(value_case("the count", id, mistakes, hint),))
 
 
 QUESTIONS = with_stored("04_inception", (
     Question(
         id="inception_naive",
+        api=OWN_MODEL_RULE,
         points=3,
         answer="naive_module",
         kind="model",
@@ -274,6 +277,7 @@ QUESTIONS = with_stored("04_inception", (
     ),
     Question(
         id="inception_bottleneck",
+        api=OWN_MODEL_RULE,
         points=4,
         answer="bottleneck_module",
         kind="model",

@@ -21,6 +21,7 @@ import itertools
 
 import numpy as np
 
+from cnnlabs.checks.apirules import ARITHMETIC_RULE, OWN_MODEL_RULE
 from cnnlabs.checks.spec import Case, Question
 from cnnlabs.checks.stored import STORED, STORED_DIGEST, answer_digest, with_stored
 
@@ -246,6 +247,7 @@ def _answers(question_id, received) -> bool:
 QUESTIONS = with_stored("05_resnet", (
     Question(
         id="identity_block",
+        api=OWN_MODEL_RULE,
         points=3,
         answer="identity_block_model",
         kind="model",
@@ -261,6 +263,7 @@ QUESTIONS = with_stored("05_resnet", (
     ),
     Question(
         id="projection_block",
+        api=OWN_MODEL_RULE,
         points=3,
         answer="projection_block_model",
         kind="model",
@@ -276,6 +279,7 @@ QUESTIONS = with_stored("05_resnet", (
     ),
     Question(
         id="option_b_extra_params",
+        api=ARITHMETIC_RULE,
         points=1,
         answer="option_b_extra_params",
         kind="value",
@@ -293,6 +297,7 @@ QUESTIONS = with_stored("05_resnet", (
     ),
     Question(
         id="option_c_extra_params",
+        api=ARITHMETIC_RULE,
         points=1,
         answer="option_c_extra_params",
         kind="value",

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnlabs.checks.apirules import NUMPY_ONLY_RULE
 from cnnlabs.checks.plain import compare
 from cnnlabs.checks.spec import Case, Question
 from cnnlabs.checks.stored import STORED, with_stored
@@ -110,6 +111,7 @@ def fold_inputs(kernel_size, in_channels, out_channels, with_bias=True):
 QUESTIONS = with_stored("06_batchnorm", (
     Question(
         id="batchnorm_train",
+        api=NUMPY_ONLY_RULE,
         points=3,
         answer="batchnorm_train",
         kind="function",
@@ -142,6 +144,7 @@ QUESTIONS = with_stored("06_batchnorm", (
     ),
     Question(
         id="batchnorm_inference",
+        api=NUMPY_ONLY_RULE,
         points=2,
         answer="batchnorm_inference",
         kind="function",
@@ -178,6 +181,7 @@ QUESTIONS = with_stored("06_batchnorm", (
     ),
     Question(
         id="update_moving_average",
+        api=NUMPY_ONLY_RULE,
         points=1,
         answer="update_moving_average",
         kind="function",
@@ -201,6 +205,7 @@ QUESTIONS = with_stored("06_batchnorm", (
     ),
     Question(
         id="fold_batchnorm",
+        api=NUMPY_ONLY_RULE,
         points=2,
         answer="fold_batchnorm",
         kind="function",

@@ -9,8 +9,15 @@ from autograder.references.lab01_lenet5 import (
     reference_conv2d,
     reference_output_size,
 )
+from cnnlabs.checks.counts import count_case
 from cnnlabs.checks.lab01_lenet5 import (
+    CONV_CONNECTIONS_MISTAKES,
+    CONV_PARAMS_MISTAKES,
+    DENSE_PARAMS_MISTAKES,
+    conv_connections,
     conv_inputs,
+    conv_params,
+    dense_params,
     lenet5_case,
 )
 from cnnlabs.checks.spec import Case
@@ -37,7 +44,37 @@ def _random_size(rng):
     return {"n": n, "k": k, "stride": int(rng.integers(1, 5)), "padding": padding}
 
 
+def _random_layer(rng):
+    return {"out_size": int(rng.integers(1, 64)), "k": int(rng.integers(1, 8)),
+            "c_in": int(rng.integers(1, 513)), "c_out": int(rng.integers(1, 513))}
+
+
+def _random_conv_params(rng):
+    inputs = _random_layer(rng)
+    del inputs["out_size"]
+    return inputs
+
+
+def _random_dense(rng):
+    return {"n_in": int(rng.integers(1, 50_000)), "n_out": int(rng.integers(1, 5_000))}
+
+
 HIDDEN = {
+    "conv_params": tuple(
+        count_case(f"hidden: random kernel size and channels ({i})", _random_conv_params,
+                   conv_params, CONV_PARAMS_MISTAKES)
+        for i in (1, 2, 3)
+    ),
+    "conv_connections": tuple(
+        count_case(f"hidden: random output size, kernel and channels ({i})", _random_layer,
+                   conv_connections, CONV_CONNECTIONS_MISTAKES)
+        for i in (1, 2, 3)
+    ),
+    "dense_params": tuple(
+        count_case(f"hidden: random layer widths ({i})", _random_dense, dense_params,
+                   DENSE_PARAMS_MISTAKES)
+        for i in (1, 2, 3)
+    ),
     "conv2d_by_hand": (
         Case(name="hidden: rectangular 7x10 image, 3x3 kernels, 3 -> 5 channels",
              inputs=conv_inputs(2, 7, 3, 3, 5, width=10), expected=reference_conv2d,

@@ -5,7 +5,17 @@ shapes for dropout.
 """
 
 from autograder.references.lab02_alexnet import reference_lrn
-from cnnlabs.checks.lab02_alexnet import dropout_case, lrn_inputs
+from cnnlabs.checks.counts import count_case
+from cnnlabs.checks.lab02_alexnet import (
+    CONV_MACS_MISTAKES,
+    CONV_PARAMS_MISTAKES,
+    check_shape,
+    conv_macs,
+    conv_output_shape,
+    conv_params,
+    dropout_case,
+    lrn_inputs,
+)
 from cnnlabs.checks.spec import Case
 
 
@@ -19,7 +29,40 @@ def _random_lrn(rng):
     return inputs
 
 
+def _random_layer(rng):
+    return {"out_size": int(rng.integers(1, 64)), "k": int(rng.integers(1, 12)),
+            "c_in": int(rng.integers(1, 513)), "c_out": int(rng.integers(1, 513))}
+
+
+def _random_params(rng):
+    inputs = _random_layer(rng)
+    del inputs["out_size"]
+    return inputs
+
+
+def _random_shape(rng):
+    k, padding = int(rng.integers(1, 12)), int(rng.integers(0, 4))
+    return {"size": int(rng.integers(max(1, k - 2 * padding), 300)), "k": k,
+            "stride": int(rng.integers(1, 5)), "filters": int(rng.integers(1, 513)),
+            "padding": padding}
+
+
 HIDDEN = {
+    "conv_output_shape": tuple(
+        Case(name=f"hidden: random size, kernel, stride, padding ({i})", inputs=_random_shape,
+             expected=conv_output_shape, check=check_shape)
+        for i in (1, 2, 3)
+    ),
+    "conv_params": tuple(
+        count_case(f"hidden: random kernel and channels ({i})", _random_params, conv_params,
+                   CONV_PARAMS_MISTAKES)
+        for i in (1, 2, 3)
+    ),
+    "conv_macs": tuple(
+        count_case(f"hidden: random output size, kernel and channels ({i})", _random_layer,
+                   conv_macs, CONV_MACS_MISTAKES)
+        for i in (1, 2, 3)
+    ),
     "lrn": (
         Case(name="hidden: 96 channels with the paper's constants",
              inputs=lrn_inputs(1, 3, 96, scale=50.0), expected=reference_lrn,

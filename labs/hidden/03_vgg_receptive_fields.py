@@ -5,9 +5,18 @@ configurations, input sizes, input channels and class counts.
 """
 
 from autograder.references.lab03_vgg_receptive_fields import reference_receptive_fields
+from cnnlabs.checks.counts import count_case
 from cnnlabs.checks.lab03_vgg_receptive_fields import (
+    STACK_MACS_MISTAKES,
+    STACK_PARAMS_MISTAKES,
+    STACK_RF_MISTAKES,
+    VGG_MISTAKES,
     rf_case,
+    stack_macs,
+    stack_params,
+    stack_receptive_field,
     vgg_case,
+    vgg_count,
 )
 from cnnlabs.checks.spec import Case
 
@@ -18,7 +27,47 @@ def _random_chain(rng):
     return {"layers": layers}
 
 
+def _random_vgg(rng):
+    """Any five block depths, input sizes from 32 to 256, 1-4 channels, 2-1000 classes."""
+    return {
+        "convs_per_block": tuple(int(c) for c in rng.integers(1, 5, size=5)),
+        "input_size": 32 * int(rng.integers(1, 9)),
+        "in_channels": int(rng.integers(1, 5)),
+        "num_classes": int(rng.integers(2, 1001)),
+    }
+
+
+def _random_stack(rng):
+    return {"k": int(rng.choice([1, 3, 5, 7, 9])), "depth": int(rng.integers(1, 6)),
+            "channels": int(rng.integers(1, 513)), "size": int(rng.integers(1, 225))}
+
+
+def _random_stack_rf(rng):
+    return {"k": int(rng.integers(1, 12)), "depth": int(rng.integers(1, 10))}
+
+
+def _random_stack_params(rng):
+    inputs = _random_stack(rng)
+    del inputs["size"]
+    return inputs
+
+
 HIDDEN = {
+    "stack_receptive_field": tuple(
+        count_case(f"hidden: random kernel and depth ({i})", _random_stack_rf,
+                   stack_receptive_field, STACK_RF_MISTAKES)
+        for i in (1, 2, 3)
+    ),
+    "stack_params": tuple(
+        count_case(f"hidden: random kernel, depth and channels ({i})", _random_stack_params,
+                   stack_params, STACK_PARAMS_MISTAKES)
+        for i in (1, 2, 3)
+    ),
+    "stack_macs": tuple(
+        count_case(f"hidden: random kernel, depth, channels and size ({i})", _random_stack,
+                   stack_macs, STACK_MACS_MISTAKES)
+        for i in (1, 2, 3)
+    ),
     "receptive_fields": (
         rf_case("hidden: one 1x1 convolution", [(1, 1)], expected=reference_receptive_fields),
         rf_case("hidden: VGG-16 up to block3_pool",
@@ -36,5 +85,7 @@ HIDDEN = {
         vgg_case("hidden: VGG-11 (configuration A), 224x224x3, 1000 classes", (1, 1, 2, 2, 2)),
         vgg_case("hidden: VGG-16 on 64x64 grey images, 200 classes", (2, 2, 3, 3, 3),
                  input_size=64, in_channels=1, num_classes=200),
+        *(count_case(f"hidden: a random configuration ({i})", _random_vgg, vgg_count,
+                     VGG_MISTAKES) for i in (1, 2, 3)),
     ),
 }

@@ -262,28 +262,79 @@ print(f"{'total':<32}{model.count_params():>12,}")
 # too). Compare with a fully connected layer that maps the same 32x32 input to the
 # same 28x28x6 output.
 #
-# **Exercise 4.** Compute the three numbers (you may write the arithmetic, e.g.
-# `(5 * 5 + 1) * 6`).
+# **Exercise 4.** Write the three counts as functions of the layer's shape (the check
+# tries LeNet-5's layers; the grader tries other shapes too). Use Python arithmetic
+# only, no Keras model: the point is to know where each number comes from.
 
 # %%
-c1_params = ...  # trainable parameters of C1
-c1_connections = ...  # connections of C1 on one image (the bias counts as one)
-dense_c1_params = ...  # parameters of a Dense layer from the 32x32 input to 28x28x6 outputs
-### BEGIN SOLUTION
-c1_params = (5 * 5 * 1 + 1) * 6
-c1_connections = 28 * 28 * 6 * (5 * 5 + 1)
-dense_c1_params = (32 * 32 + 1) * (28 * 28 * 6)
-### END SOLUTION
+def conv_params(k, c_in, c_out):
+    """Trainable parameters of a convolution with k x k kernels, biases included.
+
+    Args:
+        k: int, kernel size (k x k).
+        c_in: int, input channels.
+        c_out: int, output channels (kernels).
+
+    Returns:
+        int, the number of weights and biases.
+    """
+    ### BEGIN SOLUTION
+    return (k * k * c_in + 1) * c_out
+    ### END SOLUTION
+
+
+def conv_connections(out_size, k, c_in, c_out):
+    """Connections of that convolution on one image, the bias counted as one.
+
+    Args:
+        out_size: int, the side of the (square) output map.
+        k, c_in, c_out: as in conv_params.
+
+    Returns:
+        int, one connection per weight per output position, plus one per bias.
+    """
+    ### BEGIN SOLUTION
+    return out_size * out_size * c_out * (k * k * c_in + 1)
+    ### END SOLUTION
+
+
+def dense_params(n_in, n_out):
+    """Parameters of a fully connected layer from n_in inputs to n_out units, with biases."""
+    ### BEGIN SOLUTION
+    return (n_in + 1) * n_out
+    ### END SOLUTION
+
 
 # %%
-check("c1_params", c1_params)
-check("c1_connections", c1_connections)
-check("dense_c1_params", dense_c1_params)
+check("conv_params", conv_params)
+check("conv_connections", conv_connections)
+check("dense_params", dense_params)
+
+# %% [markdown]
+# C1 against a dense layer that maps the same 32x32 input to the same 28x28x6 output.
+# Until your functions are done the cell below counts with Keras instead.
 
 # %%
 # NBVAL_CHECK_OUTPUT
-shared = or_reference(c1_params, lambda: 156, "your c1_params")
-dense = or_reference(dense_c1_params, lambda: (32 * 32 + 1) * 28 * 28 * 6, "your dense_c1_params")
+def keras_conv_params(k, c_in, c_out):
+    """The same count from a Keras layer (the fallback until conv_params is done)."""
+    conv = layers.Conv2D(c_out, k)
+    conv.build((None, k, k, c_in))
+    return conv.count_params()
+
+
+def keras_dense_params(n_in, n_out):
+    dense = layers.Dense(n_out)
+    dense.build((None, n_in))
+    return dense.count_params()
+
+
+conv_count = or_reference(conv_params, lambda: keras_conv_params, "your conv_params",
+                          probe={"k": 5, "c_in": 1, "c_out": 6})
+dense_count = or_reference(dense_params, lambda: keras_dense_params, "your dense_params",
+                           probe={"n_in": 1, "n_out": 1})
+shared = conv_count(5, 1, 6)
+dense = dense_count(32 * 32, 28 * 28 * 6)
 print(f"C1 (shared 5x5 kernels): {shared:>12,} parameters")
 print(f"Dense 32x32 -> 28x28x6:  {dense:>12,} parameters ({dense / shared:,.0f}x more)")
 

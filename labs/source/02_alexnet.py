@@ -68,22 +68,36 @@ SEEDS = PROFILE.pick(smoke=(0,), full=(0, 1, 2))
 #   height $\times$ width $\times$ $C_{out}$ $\times$ $k \cdot k \cdot C_{in}$: each
 #   output value is one dot product of a kernel with a patch (biases are not counted).
 #
-# **Exercise 1.** Compute the three numbers (write the arithmetic, not just the result).
+# **Exercise 1.** Write the three as functions of the layer's configuration (Python
+# arithmetic only). The check tries AlexNet's layers; the grader tries other layers.
 
 # %%
-conv1_output_shape = ...  # (height, width, channels)
-conv1_params = ...  # weights and biases
-conv1_macs = ...  # multiply-accumulates for one image
-### BEGIN SOLUTION
-conv1_output_shape = ((227 - 11) // 4 + 1, (227 - 11) // 4 + 1, 96)
-conv1_params = (11 * 11 * 3 + 1) * 96
-conv1_macs = 55 * 55 * 96 * (11 * 11 * 3)
-### END SOLUTION
+def conv_output_shape(size, k, stride, filters, padding=0):
+    """(height, width, channels) of a convolution on a square size x size input."""
+    ### BEGIN SOLUTION
+    side = (size + 2 * padding - k) // stride + 1
+    return (side, side, filters)
+    ### END SOLUTION
+
+
+def conv_params(k, c_in, c_out):
+    """Weights and biases of a convolution with c_out kernels of k x k x c_in."""
+    ### BEGIN SOLUTION
+    return (k * k * c_in + 1) * c_out
+    ### END SOLUTION
+
+
+def conv_macs(out_size, k, c_in, c_out):
+    """Multiply-accumulates of that convolution for one image, on out_size x out_size outputs."""
+    ### BEGIN SOLUTION
+    return out_size * out_size * c_out * (k * k * c_in)
+    ### END SOLUTION
+
 
 # %%
-check("conv1_output_shape", conv1_output_shape)
-check("conv1_params", conv1_params)
-check("conv1_macs", conv1_macs)
+check("conv_output_shape", conv_output_shape)
+check("conv_params", conv_params)
+check("conv_macs", conv_macs)
 
 # %% [markdown]
 # ## 2. Where do the parameters live?

@@ -209,30 +209,38 @@ plot_gradient_map(untrained_map, theory,
 # stack has fewer, and it puts a ReLU after each layer, so the function is more
 # non-linear ("more discriminative").
 #
-# **Exercise 2.** For $C = 64$ channels in and out on a 56x56 map ("same" padding, so
-# the maps stay 56x56), compute the receptive field, parameters (with biases) and MACs
-# (without biases) of two stacked 3x3 convolutions and of one 5x5 convolution.
+# **Exercise 2.** Write the three as functions of the kernel size $k$, the depth of
+# the stack, the channels $C$ (in and out) and the map's side ("same" padding, so the
+# maps keep their size): the receptive field, the parameters (with biases) and the
+# MACs (without biases). Python arithmetic only. The check tries two 3x3 layers and
+# one 5x5 layer with 64 channels on a 56x56 map; the grader tries other stacks.
 
 # %%
-rf_two_3x3 = ...  # receptive field (pixels, one axis) of two stacked 3x3 convolutions
-params_two_3x3 = ...  # parameters of the two 3x3 layers together
-params_one_5x5 = ...  # parameters of one 5x5 layer
-macs_two_3x3 = ...  # MACs of the two 3x3 layers together, one 56x56 map
-macs_one_5x5 = ...  # MACs of one 5x5 layer
-### BEGIN SOLUTION
-rf_two_3x3 = 1 + 2 * (3 - 1)
-params_two_3x3 = 2 * (3 * 3 * 64 + 1) * 64
-params_one_5x5 = (5 * 5 * 64 + 1) * 64
-macs_two_3x3 = 2 * 56 * 56 * 64 * (3 * 3 * 64)
-macs_one_5x5 = 56 * 56 * 64 * (5 * 5 * 64)
-### END SOLUTION
+def stack_receptive_field(k, depth):
+    """Receptive field (pixels, one axis) of depth stacked k x k convolutions, stride 1."""
+    ### BEGIN SOLUTION
+    return 1 + depth * (k - 1)
+    ### END SOLUTION
+
+
+def stack_params(k, depth, channels):
+    """Parameters, biases included, of depth k x k convolutions from C to C channels."""
+    ### BEGIN SOLUTION
+    return depth * (k * k * channels + 1) * channels
+    ### END SOLUTION
+
+
+def stack_macs(k, depth, channels, size):
+    """MACs of that stack on one size x size map (biases not counted)."""
+    ### BEGIN SOLUTION
+    return depth * size * size * channels * (k * k * channels)
+    ### END SOLUTION
+
 
 # %%
-check("rf_two_3x3", rf_two_3x3)
-check("params_two_3x3", params_two_3x3)
-check("params_one_5x5", params_one_5x5)
-check("macs_two_3x3", macs_two_3x3)
-check("macs_one_5x5", macs_one_5x5)
+check("stack_receptive_field", stack_receptive_field)
+check("stack_params", stack_params)
+check("stack_macs", stack_macs)
 
 # %% [markdown]
 # The same comparison for every stack depth, from the library's formulas
@@ -244,12 +252,12 @@ C, SIDE = 64, 56
 print(f"{'design':<18}{'RF':>4}{'ReLUs':>7}{'parameters':>12}{'MACs':>15}{'params vs one kxk':>19}")
 for depth in (2, 3):
     rf = arithmetic.stacked_receptive_field(depth, 3)
-    stack_params = depth * arithmetic.conv2d_params(3, C, C)
-    stack_macs = depth * arithmetic.conv2d_macs((SIDE, SIDE), C, C, 3)
+    params_3x3 = depth * arithmetic.conv2d_params(3, C, C)
+    macs_3x3 = depth * arithmetic.conv2d_macs((SIDE, SIDE), C, C, 3)
     big_params = arithmetic.conv2d_params(rf, C, C)
     big_macs = arithmetic.conv2d_macs((SIDE, SIDE), C, C, rf)
-    print(f"{f'{depth} x 3x3':<18}{rf:>4}{depth:>7}{stack_params:>12,}{stack_macs:>15,}"
-          f"{stack_params / big_params:>18.0%}")
+    print(f"{f'{depth} x 3x3':<18}{rf:>4}{depth:>7}{params_3x3:>12,}{macs_3x3:>15,}"
+          f"{params_3x3 / big_params:>18.0%}")
     print(f"{f'1 x {rf}x{rf}':<18}{rf:>4}{1:>7}{big_params:>12,}{big_macs:>15,}{1:>18.0%}")
 
 # %% [markdown]
