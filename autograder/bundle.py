@@ -2,8 +2,8 @@
 
 The zip holds ``setup.sh`` (installs bubblewrap and cnnlabs from the wheel-less
 source copy in the zip), ``run_autograder`` (calls ``python -m
-autograder.gradescope``), the ``cnnlabs`` and ``autograder`` packages, and
-``hidden/<lab>.py``. On Gradescope the hidden tests live in ``/autograder/source``
+autograder.gradescope``), the ``cnnlabs`` and ``autograder`` packages (with the
+references and the public cases' expected outputs), and ``hidden/<lab>.py``. On Gradescope the hidden tests live in ``/autograder/source``
 (0700, root), which the kernel's uid cannot read; with bubblewrap it does not even
 see them. Each Gradescope submission has its own container, which may refuse
 namespaces: ``run_autograder`` sets ``CNNLABS_SANDBOX_MINIMUM=uid``, so grading
@@ -59,6 +59,9 @@ def build_bundle(lab: str, out: str | Path, *, hidden_dir=None, questions_path=N
         for package in ("cnnlabs", "autograder"):
             for path in sorted((root / package).rglob("*.py")):
                 archive.write(path, f"cnnlabs-src/{path.relative_to(root)}")
+        # The public cases' expected outputs (package data of cnnlabs.checks).
+        for path in sorted((root / "cnnlabs" / "checks" / "expected").glob("*.json")):
+            archive.write(path, f"cnnlabs-src/{path.relative_to(root)}")
         for name in ("pyproject.toml", "README.md"):
             if (root / name).exists():
                 archive.write(root / name, f"cnnlabs-src/{name}")

@@ -211,6 +211,8 @@ def test_bundle_structure_and_run_autograder_logic(tmp_path):
             "cnnlabs-src/pyproject.toml",
             "cnnlabs-src/autograder/grade.py",
             "cnnlabs-src/cnnlabs/checks/plain.py",
+            "cnnlabs-src/cnnlabs/checks/expected/06_batchnorm.json",
+            "cnnlabs-src/autograder/references/lab06_batchnorm.py",
         } <= names
         assert (z.getinfo("run_autograder").external_attr >> 16) & 0o111
         assert z.read("LAB").decode() == f.LAB
