@@ -190,6 +190,8 @@ def judge_models(spec, question, jobs) -> dict:
             "hidden_dir": str(spec.hidden_dir) if spec.hidden_dir else None,
             "question": question.id,
             "cases": cases,
+            "address_space": MODEL_ADDRESS_SPACE,
+            "max_params": MAX_MODEL_PARAMS,
         }
         (tmp / "job.json").write_text(json.dumps(job))
         env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -214,8 +216,10 @@ def judge_models(spec, question, jobs) -> dict:
         except (FileNotFoundError, plainio.TamperError):
             out = None
         if not isinstance(out, dict):
-            memory = proc.returncode < 0 or "MemoryError" in proc.stderr
-            memory = memory or "ResourceExhausted" in proc.stderr or "bad_alloc" in proc.stderr
+            memory = proc.returncode < 0 or any(
+                sign in proc.stderr
+                for sign in ("MemoryError", "ResourceExhausted", "bad_alloc", "Cannot allocate")
+            )
             for case in cases:
                 results[case["name"]] = (
                     (
@@ -240,12 +244,12 @@ def judge_models(spec, question, jobs) -> dict:
 # ---------------------------------------------------------------- the worker
 
 
-def _worker(folder: Path) -> None:
+def _worker(folder: Path, job: dict) -> None:
     from autograder.grade import load_lab
     from cnnlabs.checks.modelio import rebuild_model
     from cnnlabs.checks.verdict import judge
 
-    job = json.loads((folder / "job.json").read_text())
+    max_params = int(job.get("max_params") or MAX_MODEL_PARAMS)
     spec = load_lab(job["lab"], hidden_dir=job["hidden_dir"], questions_path=job["questions_path"])
     (question,) = [q for q in spec.questions if q.id == job["question"]]
     by_name = {c.name: c for c in (*question.public, *spec.hidden.get(question.id, ()))}
@@ -261,7 +265,7 @@ def _worker(folder: Path) -> None:
             out[case.name] = (FAILED, f"the model could not be rebuilt safely: {exc}")
             continue
         n = model.count_params()
-        if n > MAX_MODEL_PARAMS:
+        if n > max_params:
             out[case.name] = (FAILED, f"the model could not be rebuilt safely: {too_large(n)}")
             continue
         outcome = judge(question, case, expected, model)
@@ -278,9 +282,12 @@ def _read_expected(folder: Path, k: int):
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    resource.setrlimit(resource.RLIMIT_AS, (MODEL_ADDRESS_SPACE, MODEL_ADDRESS_SPACE))
+    folder = Path(argv[0])
+    job = json.loads((folder / "job.json").read_text())
+    cap = int(job.get("address_space") or MODEL_ADDRESS_SPACE)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))  # before TensorFlow is imported
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    _worker(Path(argv[0]))
+    _worker(folder, job)
     return 0
 
 

@@ -169,3 +169,33 @@ def test_a_model_too_large_is_refused_before_it_is_built(tmp_path):
             "layer sizes.",
         )
     }
+
+
+def _tiny_job(tmp_path):
+    spec = load_lab("98_models", questions_path=MODELS, hidden_dir=f.HIDDEN)
+    (question,) = spec.questions
+    (case,) = question.public
+    (tmp_path / "c.json").write_text(_dense_config(3, 4))
+    (tmp_path / "w.h5").write_bytes(b"not read before the limits apply")
+    return spec, question, [(case, None, tmp_path / "c.json", tmp_path / "w.h5")], case.name
+
+
+def test_the_model_worker_is_killed_at_its_timeout(tmp_path, monkeypatch):
+    import autograder.modeljudge
+
+    monkeypatch.setattr(autograder.modeljudge, "MODEL_TIMEOUT", 0.5)
+    spec, question, jobs, name = _tiny_job(tmp_path)
+    assert judge_models(spec, question, jobs) == {
+        name: ("timeout", "rebuilding and checking the model took more than 0.5 s.")
+    }
+
+
+@pytest.mark.slow  # the worker starts importing TensorFlow until the cap stops it
+def test_the_model_worker_runs_under_a_memory_cap(tmp_path, monkeypatch):
+    import autograder.modeljudge
+
+    monkeypatch.setattr(autograder.modeljudge, "MODEL_ADDRESS_SPACE", 2**30)  # < TensorFlow's
+    spec, question, jobs, name = _tiny_job(tmp_path)
+    assert judge_models(spec, question, jobs) == {
+        name: ("oom", "rebuilding the model needed more than 1 GiB of memory.")
+    }
