@@ -102,17 +102,21 @@ def _did_you_mean(word: str, choices: list[str]) -> str:
 
 
 @dataclass
-class _Call:
+class CheckCall:
+    """A `checker(...)` or `check(...)` call of the source."""
+
     line: Line
     args: list[str]  # the positional arguments, as source text
 
 
 @dataclass
-class _Source:
+class LabSource:
+    """What validation needs to know about a source, each item with its `Line`."""
+
     tree: ast.Module
     layout: dict[int, Line]
-    checkers: list[_Call] = field(default_factory=list)  # checker("NN_name") calls
-    checks: list[_Call] = field(default_factory=list)  # check("qid", answer) calls
+    checkers: list[CheckCall] = field(default_factory=list)  # checker("NN_name") calls
+    checks: list[CheckCall] = field(default_factory=list)  # check("qid", answer) calls
     stubs: dict[str, list[Line]] = field(default_factory=dict)  # `x = ...`
     values: dict[str, list[Line]] = field(default_factory=dict)  # `x = <not ...>`
     defs: dict[str, list[Line]] = field(default_factory=dict)  # `def x(`
@@ -127,9 +131,14 @@ def _targets(node: ast.stmt) -> list[str]:
     return names
 
 
-def read_source(lab: Lab, text: str) -> _Source:
+def read_source(lab: Lab, text: str) -> LabSource:
+    """Parses a lab source (valid Python: markers and markdown are comments).
+
+    Raises:
+        SyntaxError: when the source is not valid Python.
+    """
     tree = ast.parse(text, filename=lab.rel(lab.source))
-    source = _Source(tree, line_layout(text))
+    source = LabSource(tree, line_layout(text))
     check_names = {"check"}
     for node in ast.walk(tree):
         if (
@@ -141,7 +150,7 @@ def read_source(lab: Lab, text: str) -> _Source:
             check_names.update(_targets(node))
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            call = _Call(source.layout[node.lineno], [ast.unparse(a) for a in node.args])
+            call = CheckCall(source.layout[node.lineno], [ast.unparse(a) for a in node.args])
             if node.func.id == "checker":
                 source.checkers.append(call)
             elif node.func.id in check_names and node.args:
@@ -281,7 +290,7 @@ def _hidden(lab: Lab, questions, report: Report) -> dict:
 # --------------------------------------------------------------------------- structure
 
 
-def _structure(lab: Lab, source: _Source, questions, report: Report) -> None:
+def _structure(lab: Lab, source: LabSource, questions, report: Report) -> None:
     src = lab.rel(lab.source)
     ids = [q.id for q in questions]
     by_id = {q.id: q for q in questions}
@@ -499,7 +508,7 @@ def _exec(node: ast.stmt, namespace: dict, path: str) -> bool:
     return True
 
 
-def solution_namespace(lab: Lab, source: _Source, questions) -> tuple[dict, list[str]]:
+def solution_namespace(lab: Lab, source: LabSource, questions) -> tuple[dict, list[str]]:
     """The solution's answers without running the notebook.
 
     Executes the source's top-level imports, `def`s and `class`es, constant
@@ -540,7 +549,7 @@ def solution_namespace(lab: Lab, source: _Source, questions) -> tuple[dict, list
     return namespace, needs_state
 
 
-def case_problems(lab: Lab, source: _Source | None, results) -> list[Problem]:
+def case_problems(lab: Lab, source: LabSource | None, results) -> list[Problem]:
     """One problem per case the solution does not pass, at the case's own line."""
     problems = []
     src = lab.rel(lab.source)
