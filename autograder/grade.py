@@ -239,7 +239,7 @@ def read_notebook(data: bytes, lab: str):
     if tag is not None and not isinstance(tag, dict):
         raise SubmissionError(
             f"the notebook's metadata 'cnnlabs' is a {type(tag).__name__}, expected a dict "
-            "such as {\"lab\": ...}; submit the lab notebook you were given, without "
+            'such as {"lab": ...}; submit the lab notebook you were given, without '
             "editing its metadata."
         )
     found = (tag or {}).get("lab")
