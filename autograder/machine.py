@@ -111,10 +111,8 @@ def detect(refresh: bool = False) -> Capabilities:
     useradd = shutil.which("useradd") is not None and "uid" not in disabled
     if bwrap:  # the interpreter is bound into the sandbox wherever it lives
         uid = root and useradd
-        netns = mountns = pidns = "netns" not in disabled
-        mechanisms = ["bwrap"] + ["uid"] * uid
-        if netns:
-            mechanisms += ["pidns", "netns", "ipcns", "utsns", "mountns"]
+        netns = mountns = pidns = True
+        mechanisms = ["bwrap"] + ["uid"] * uid + ["pidns", "netns", "ipcns", "utsns", "mountns"]
     else:
         import autograder
 

@@ -267,9 +267,12 @@ class Sandbox:
         root.tmpfs(HOME, size, mode="0777")
         # After the tmpfs mounts, so that what lives under /tmp (a venv, data) shows through.
         readable = [*interpreter_paths(), *package_paths(), *self.expose]
+        checkout = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
         for key in ("CNNLABS_DATA_DIR", "KERAS_HOME"):
             if os.environ.get(key) and os.path.isdir(os.environ[key]):
-                readable += _dirs_of(os.environ[key])
+                for path in _dirs_of(os.environ[key]):
+                    if not _inside(checkout, path):  # a data folder never exposes the grader
+                        readable.append(path)
         for path in sorted(dict.fromkeys(readable), key=len):
             root.bind(path)
         root.bind(str(self.scratch), rw=True)
