@@ -95,7 +95,13 @@ def gradescope(result) -> dict:
     output = f"Graded in sandbox: {result.sandbox}."
     if result.error:
         output = f"This submission could not be graded: {result.error}"
-    return {"score": result.score, "max_score": result.max_score, "output": output, "tests": tests}
+    return {
+        "score": result.score,
+        "max_score": result.max_score,
+        "output": output,
+        "tests": tests,
+        "extra_data": {"hidden_seed": result.hidden_seed, "grader_key": result.key},
+    }
 
 
 def feedback(result) -> str:

@@ -71,4 +71,6 @@ def test_without_a_run_seed_every_submission_of_a_lab_gets_the_same_inputs(tmp_p
     one = grade_submission(f.LAB, path, tmp_path / "one", spec=spec)
     two = grade_submission(f.LAB, path, tmp_path / "two", spec=spec)
     assert one.hidden_seed == two.hidden_seed == default_seed(spec)
+    results = json.loads((tmp_path / "one" / "results.json").read_text())
+    assert results["extra_data"]["hidden_seed"] == default_seed(spec)
     assert one.questions == two.questions
