@@ -31,10 +31,17 @@ Outputs. Generated notebooks carry no outputs, with one exception: the outputs
 of solution cells marked `# NBVAL_CHECK_OUTPUT` (shapes, parameter counts, MAC
 tables), which nbval compares in CI. `cnnlabs assign --execute` (or
 `python -m autograder.assign --execute`) runs each solution notebook in the
-smoke profile and stores exactly those outputs; a plain `cnnlabs assign` keeps
+smoke profile, judges every answer on every public and hidden case in its kernel
+and, when all pass, stores exactly those outputs; a plain `cnnlabs assign` keeps
 the stored output of every such cell whose source did not change. `--check`
-compares everything except outputs (so it is fast and deterministic) and also
-reports `NBVAL_CHECK_OUTPUT` cells with no stored output.
+compares everything except outputs (deterministic) and also reports
+`NBVAL_CHECK_OUTPUT` cells with no stored output.
+
+Validation. `cnnlabs assign` and `--check` also validate each lab as a unit
+(`autograder.validate`: questions, check cells, stubs, hidden tests, the
+solution's answers on every case, leaks) and exit 1 naming each problem's file
+and line. Lab discovery lives in `autograder.labfiles`, markers in
+`autograder.markers`.
 
 See docs/authoring.md for the instructor's guide.
 """
