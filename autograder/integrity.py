@@ -31,7 +31,14 @@ def apply_api_rules(result, questions, sources) -> None:
         question = by_id.get(outcome.id)
         if question is None:
             continue
-        analysis = analyse(sources, question.answer, question.api)
+        try:
+            analysis = analyse(sources, question.answer, question.api)
+        except (RecursionError, MemoryError) as exc:  # hostile nesting: a person reads it
+            review.append(
+                f"{question.id}: the code could not be analysed ({type(exc).__name__}); "
+                "read it before trusting the score"
+            )
+            continue
         if analysis.forbidden:
             outcome.score = 0.0
             outcome.status = FORBIDDEN_API
@@ -43,7 +50,11 @@ def apply_api_rules(result, questions, sources) -> None:
                 test.score = 0.0
         for finding in analysis.indirection:
             review.append(f"{question.id}: {finding.describe(cell_label)}")
-    for cell, line, what in notebook_indirection(sources):
+    try:
+        found = notebook_indirection(sources)
+    except (RecursionError, MemoryError) as exc:
+        found = [(0, 0, f"code the analysis could not read ({type(exc).__name__})")]
+    for cell, line, what in found:
         review.append(f"notebook: {cell_label(cell)}, line {line} uses {what}")
     result.needs_review = list(dict.fromkeys(review))
     result.score = round(sum(q.score for q in result.questions), 6)

@@ -232,16 +232,28 @@ def _strip_magics(source: str) -> tuple[str, list[tuple[int, str]]]:
 
 
 def _parse(source: str):
-    """(tree or None, unknown magics) for one cell."""
+    """(tree or None, unknown magics) for one cell.
+
+    Plain Python first; then with IPython's magics and shell escapes handled by
+    ``_strip_magics``; then as IPython itself would transform it (what remains,
+    such as ``get_ipython()`` calls, is analysed like any code). A cell none of
+    these can read does not compile in the kernel either.
+    """
     try:
         return ast.parse(source), []
-    except SyntaxError:
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
         pass
     text, unknown = _strip_magics(source)
     try:
         return ast.parse(text), unknown
-    except SyntaxError:
-        return None, unknown  # the kernel cannot run it either
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        pass
+    try:
+        from IPython.core.inputtransformer2 import TransformerManager
+
+        return ast.parse(TransformerManager().transform_cell(source)), unknown
+    except Exception:  # noqa: BLE001 - not Python, not IPython: it cannot run
+        return None, unknown
 
 
 @dataclass

@@ -439,3 +439,73 @@ def test_the_check_cell_reads_the_kernel_history_in_ipython():
         )
     finally:
         InteractiveShell.clear_instance()
+
+
+# ---------------------------------------------------------------- the grader's side, no kernel
+
+
+def _passed_result(lab):
+    from autograder.grade import QuestionResult, SubmissionResult, TestResult
+
+    questions = [
+        QuestionResult(
+            q.id,
+            q.title,
+            float(q.points),
+            float(q.points),
+            "passed",
+            "all tests passed",
+            [TestResult("t", True, "passed", float(q.points), float(q.points))],
+        )
+        for q in load_questions(lab)
+    ]
+    total = sum(q.score for q in questions)
+    return SubmissionResult("s", lab, total, total, questions, "strong", "key")
+
+
+def test_integrity_zeroes_forbidden_questions_and_lists_indirection():
+    from autograder.integrity import apply_api_rules
+
+    result = _passed_result("01_lenet5")
+    sources = [
+        "import tensorflow as tf\nimport numpy as np",
+        "def conv2d_by_hand(x, w, stride=1):\n    return tf.nn.conv2d(x, w, stride, 'VALID')",
+        "def output_size(n, k, stride=1, padding=0):\n"
+        "    return eval('(n + 2 * padding - k) // stride + 1')",
+        "%run helpers.py",
+    ]
+    apply_api_rules(result, load_questions("01_lenet5"), sources)
+    by_id = {q.id: q for q in result.questions}
+    assert (by_id["conv2d_by_hand"].score, by_id["conv2d_by_hand"].status) == (0.0, "forbidden_api")
+    assert by_id["conv2d_by_hand"].reason == (
+        "forbidden_api: code cell 2, line 2 (in conv2d_by_hand) calls tf.nn.conv2d "
+        "(tensorflow.nn.conv2d); this exercise may use NumPy only"
+    )
+    assert [t.score for t in by_id["conv2d_by_hand"].tests] == [0.0]
+    assert (by_id["output_size"].score, by_id["output_size"].status) == (1.0, "passed")
+    assert result.score == 10 - 3
+    assert result.needs_review == [
+        "output_size: code cell 3, line 2 (in output_size) uses eval",
+        "notebook: code cell 3, line 2 uses eval",
+        "notebook: code cell 4, line 1 uses the magic %run",
+    ]
+
+
+def test_hostile_nesting_is_left_for_review_not_a_crash():
+    from autograder.integrity import apply_api_rules
+
+    result = _passed_result("01_lenet5")
+    deep = "def output_size(n, k, stride=1, padding=0):\n    return n" + ".real" * 2000
+    apply_api_rules(result, load_questions("01_lenet5"), ["import numpy as np", deep])
+    assert result.score == 10
+    assert (
+        "output_size: the code could not be analysed (RecursionError); read it before "
+        "trusting the score" in result.needs_review
+    )
+
+
+def test_ipython_syntax_the_analysis_does_not_know_is_flagged():
+    assert notebook_indirection(["files = !ls\nprint(files)", "%alias_magic t time"]) == [
+        (0, 1, "get_ipython"),
+        (1, 1, "the magic %alias_magic"),
+    ]
