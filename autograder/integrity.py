@@ -13,9 +13,26 @@ code cells with ``cnnlabs.checks.apirules`` (pure ``ast``) and
 
 from __future__ import annotations
 
+import importlib.util
+import sys
+
 from cnnlabs.checks.apirules import analyse, notebook_indirection
 
 FORBIDDEN_API = "forbidden_api"
+
+
+def is_installed(module: str) -> bool:
+    """True for a module the grader's interpreter can import (stdlib or installed).
+
+    A module a notebook wrote itself (``open("m.py", "w")``, ``%%writefile``) is not:
+    the analysis cannot read its code.
+    """
+    if module in sys.stdlib_module_names or module in sys.builtin_module_names:
+        return True
+    try:
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def cell_label(index: int) -> str:
@@ -48,10 +65,12 @@ def apply_api_rules(result, questions, sources) -> None:
             )
             for test in outcome.tests:
                 test.score = 0.0
+                test.status = FORBIDDEN_API
+                test.message = outcome.reason if test.public else ""
         for finding in analysis.indirection:
             review.append(f"{question.id}: {finding.describe(cell_label)}")
     try:
-        found = notebook_indirection(sources)
+        found = notebook_indirection(sources, is_installed=is_installed)
     except (RecursionError, MemoryError) as exc:
         found = [(0, 0, f"code the analysis could not read ({type(exc).__name__})")]
     for cell, line, what in found:

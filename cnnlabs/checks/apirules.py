@@ -668,16 +668,32 @@ def analyse(sources, answer: str, rule: ApiRule | None = None) -> Analysis:
     return _Analyser(notebook, rule, answer).run()
 
 
-def notebook_indirection(sources) -> list[tuple[int, int, str]]:
+def notebook_indirection(sources, is_installed=None) -> list[tuple[int, int, str]]:
     """Indirection anywhere in a notebook that could rebind an answer unseen.
 
     Returns (cell, line, what) for calls of ``exec``/``eval``/``compile``/
     ``globals``/``vars``/``__import__``, ``importlib``, ``sys.modules``,
     ``get_ipython().run_cell`` and magics that run other code (``%run``,
-    ``%%writefile``), wherever they are.
+    ``%%writefile``), wherever they are. With ``is_installed(module) -> bool``
+    (the grader passes one), an import of a module that is not installed (one
+    the notebook wrote itself, whose code the analysis cannot read) too.
     """
     notebook = _Notebook(list(sources))
     found = [(cell, line, f"the magic {name}") for cell, line, name in notebook.magics]
+    if is_installed is not None:
+        for cell, tree in enumerate(notebook.trees):
+            for node in ast.walk(tree) if tree is not None else ():
+                if isinstance(node, ast.ImportFrom) and node.level:
+                    found.append((cell, node.lineno, "a relative import"))
+                elif isinstance(node, (ast.Import, ast.ImportFrom)):
+                    names = (
+                        [a.name for a in node.names]
+                        if isinstance(node, ast.Import)
+                        else [node.module or ""]
+                    )
+                    for name in names:
+                        if name and not is_installed(name.split(".")[0]):
+                            found.append((cell, node.lineno, f"the module {name}, not installed"))
     resolver = _Resolver(notebook)
     for cell, tree in enumerate(notebook.trees):
         if tree is None:

@@ -473,6 +473,7 @@ def test_integrity_zeroes_forbidden_questions_and_lists_indirection():
         "def output_size(n, k, stride=1, padding=0):\n"
         "    return eval('(n + 2 * padding - k) // stride + 1')",
         "%run helpers.py",
+        "open('mine.py', 'w').write('from cnnlabs.models import build_model')\nimport mine",
     ]
     apply_api_rules(result, load_questions("01_lenet5"), sources)
     by_id = {q.id: q for q in result.questions}
@@ -481,13 +482,16 @@ def test_integrity_zeroes_forbidden_questions_and_lists_indirection():
         "forbidden_api: code cell 2, line 2 (in conv2d_by_hand) calls tf.nn.conv2d "
         "(tensorflow.nn.conv2d); this exercise may use NumPy only"
     )
-    assert [t.score for t in by_id["conv2d_by_hand"].tests] == [0.0]
+    assert [(t.score, t.status, t.message) for t in by_id["conv2d_by_hand"].tests] == [
+        (0.0, "forbidden_api", by_id["conv2d_by_hand"].reason)
+    ]
     assert (by_id["output_size"].score, by_id["output_size"].status) == (1.0, "passed")
     assert result.score == 10 - 3
     assert result.needs_review == [
         "output_size: code cell 3, line 2 (in output_size) uses eval",
         "notebook: code cell 3, line 2 uses eval",
         "notebook: code cell 4, line 1 uses the magic %run",
+        "notebook: code cell 5, line 2 uses the module mine, not installed",
     ]
 
 
