@@ -600,7 +600,7 @@ class _Analyser:
                     continue
                 full = resolved + suffix
                 call = isinstance(parents.get(id(top)), ast.Call) and parents[id(top)].func is top
-                text = ast.unparse(top) if not _constant_getattr(top) else _getattr_text(top)
+                text = ast.unparse(top)
                 if self.rule.is_forbidden(full) or self.rule.is_forbidden(resolved):
                     self._add("forbidden", node, cell, short, text, full, call)
                 if _indirect_name(full):
@@ -608,12 +608,14 @@ class _Analyser:
 
     def _call(self, node, cell, where, scope):
         func = node.func
-        if isinstance(func, ast.Name) and func.id in ("getattr", "setattr", "delattr", "hasattr"):
-            if not self.nb.bindings.get(func.id) and not _constant_getattr(node):
-                if func.id == "getattr" or func.id == "setattr":
-                    self._add(
-                        "indirection", node, cell, where, f"{func.id} with a computed name", ""
-                    )
+        if (
+            isinstance(func, ast.Name)
+            and func.id in ("getattr", "setattr")
+            and not self.nb.bindings.get(func.id)
+        ):
+            name = node.args[1] if len(node.args) >= 2 else None
+            if not (isinstance(name, ast.Constant) and isinstance(name.value, str)):
+                self._add("indirection", node, cell, where, f"{func.id} with a computed name", "")
         if isinstance(func, ast.Attribute) and func.attr in (
             "run_cell",
             "run_line_magic",
@@ -635,10 +637,6 @@ def _chain(node, parents) -> tuple[ast.AST, str]:
             top, suffix = parent, suffix + "." + parent.args[1].value
         else:
             return top, suffix
-
-
-def _getattr_text(node) -> str:
-    return ast.unparse(node)
 
 
 def _indirect_name(dotted: str) -> bool:

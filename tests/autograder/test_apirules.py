@@ -263,6 +263,15 @@ def test_indirection_in_an_answer_is_flagged_for_review(body, what):
     assert all(f.line == 2 and f.where == "conv" for f in result.indirection)
 
 
+def test_setattr_with_a_constant_name_is_plain_code():
+    cells = [
+        "class Box:\n    pass",
+        "def f(x):\n    b = Box()\n    setattr(b, 'v', x)\n    setattr(b, x, 1)\n    return b",
+    ]
+    result = analyse(cells, "f", NUMPY_ONLY_RULE)
+    assert [(f.text, f.line) for f in result.indirection] == [("setattr with a computed name", 4)]
+
+
 def test_indirection_outside_the_answer_is_flagged_for_the_notebook():
     cells = [
         "import sys\nif 'google.colab' in sys.modules:\n    import importlib\n"
