@@ -353,6 +353,18 @@ def test_sequential_and_functional_models_are_both_allowed(model):
     assert (result.forbidden, result.indirection) == ([], [])
 
 
+def test_a_library_model_saved_and_loaded_back_is_forbidden():
+    cells = [
+        "build_model('lenet5').save('lenet5.keras')",
+        "def build_lenet5(input_shape=(32, 32, 1), num_classes=10):\n"
+        "    return keras.saving.load_model('lenet5.keras')",
+    ]
+    result, _ = findings("01_lenet5", "build_lenet5", "\n\n".join(cells))
+    assert [f.describe() for f in result.forbidden] == [
+        "line 4 (in build_lenet5) calls keras.saving.load_model"
+    ]
+
+
 def test_the_last_cell_that_binds_the_answer_is_judged():
     cheat = CONV_SETUP + "def conv(x, w, stride=1):\n    return tf.nn.conv2d(x, w, 1, 'VALID')"
     honest = "def conv(x, w, stride=1):\n    return np.zeros(3)"
