@@ -434,14 +434,17 @@ def preflight(limits: Limits | None = None, expose: tuple[Path, ...] = ()) -> st
                     cmd, env=sandbox.env(), capture_output=True, text=True, timeout=120
                 )
                 out, err = proc.stdout, proc.stderr
+                status = f"exit code {proc.returncode}"
             except subprocess.TimeoutExpired:
-                out, err = "", "timed out after 120 s"
+                out, err, status = "", "", "timed out after 120 s"
+            if sandbox.oom_killed():
+                status += f", out of memory (Limits.memory_bytes={limits.memory_bytes})"
             words = out.split()
             uid = sandbox.uid if sandbox.uid is not None else os.getuid()
             if words[:1] != ["cnnlabs-preflight"] or words[1:2] != [str(uid)] or uid == 0:
                 raise SandboxUnavailable(
                     "refusing to grade: a kernel cannot start inside the sandbox "
-                    f"({sandbox.describe()}): {(err or out).strip()[-1500:]}"
+                    f"({sandbox.describe()}): {status}: {(err or out).strip()[-1500:]}"
                 )
         finally:
             sandbox.close()

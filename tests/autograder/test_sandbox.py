@@ -317,3 +317,19 @@ def test_cli_as_a_non_root_user_refuses_unless_weak_is_allowed(tmp_path):
     proc = cli_grade(tmp_path, {}, "--allow-weak-sandbox")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("sandbox: weak (rlimit)\nwarning: weak sandbox")
+
+
+def test_a_sandbox_that_cannot_start_python_stops_the_run_before_anyone_is_graded(tmp_path):
+    strong_or_skip()
+    from autograder.sandbox import preflight
+
+    marker = tmp_path / "uncached"  # preflight results are cached per set of exposed paths
+    marker.write_text("")
+    with pytest.raises(SandboxUnavailable) as info:
+        preflight(Limits(memory_bytes=8 * 2**20), expose=(marker,))  # Python needs more
+    assert str(info.value).startswith(
+        "refusing to grade: a kernel cannot start inside the sandbox (strong (bwrap, uid, "
+    )
+    assert str(info.value).endswith(
+        "): exit code 137, out of memory (Limits.memory_bytes=8388608): "
+    )
