@@ -340,8 +340,18 @@ def execute(lab: Lab, timeout: int = 600) -> tuple[float, list[Problem]]:
         if not problems:
             judge_cell = nbformat.v4.new_code_cell(kernel_code(lab))
             executed.cells.append(judge_cell)
-            client.execute_cell(judge_cell, len(executed.cells) - 1)
-            problems += _kernel_problems(lab, judge_cell)
+            try:
+                client.execute_cell(judge_cell, len(executed.cells) - 1)
+            except CellExecutionError as exc:
+                problems.append(
+                    Problem(
+                        lab.rel(lab.source),
+                        f"judging the solution's answers in its kernel failed: {exc.ename}: "
+                        f"{exc.evalue}. Is `autograder` importable there (pip install -e .)?",
+                    )
+                )
+            else:
+                problems += _kernel_problems(lab, judge_cell)
     seconds = time.perf_counter() - start
     if not problems:
         _keep_check_outputs(nb, executed)
