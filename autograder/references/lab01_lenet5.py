@@ -11,6 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from cnnlabs.checks.counts import count_expected
+from cnnlabs.checks.lab01_lenet5 import (
+    CONV_CONNECTIONS_MISTAKES,
+    CONV_PARAMS_MISTAKES,
+    DENSE_PARAMS_MISTAKES,
+)
+
 
 def reference_conv2d(x, w, stride=1):
     """`tf.nn.conv2d` with valid padding: the oracle for `conv2d_by_hand`."""
@@ -48,9 +55,27 @@ def lenet5_expected(input_shape, num_classes):
     }
 
 
+def conv_params(k, c_in, c_out):
+    """Parameters of a k x k convolution from c_in to c_out channels, with biases."""
+    return (k * k * c_in + 1) * c_out
+
+
+def conv_connections(out_size, k, c_in, c_out):
+    """Connections of that convolution on an out_size x out_size output (bias counted)."""
+    return out_size * out_size * c_out * (k * k * c_in + 1)
+
+
+def dense_params(n_in, n_out):
+    """Parameters of a dense layer from n_in inputs to n_out units, with biases."""
+    return (n_in + 1) * n_out
+
+
 # question id -> expected(**inputs) of its public cases
 EXPECTED = {
     "conv2d_by_hand": reference_conv2d,
     "output_size": reference_output_size,
     "build_lenet5": lenet5_expected,
+    "conv_params": count_expected(conv_params, CONV_PARAMS_MISTAKES),
+    "conv_connections": count_expected(conv_connections, CONV_CONNECTIONS_MISTAKES),
+    "dense_params": count_expected(dense_params, DENSE_PARAMS_MISTAKES),
 }

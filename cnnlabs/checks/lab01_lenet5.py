@@ -110,21 +110,7 @@ def lenet5_case(name, input_shape=(32, 32, 1), num_classes=10, hint="", expected
     )
 
 
-def conv_params(k, c_in, c_out):
-    """Parameters of a k x k convolution from c_in to c_out channels, with biases."""
-    return (k * k * c_in + 1) * c_out
-
-
-def conv_connections(out_size, k, c_in, c_out):
-    """Connections of that convolution on an out_size x out_size output (bias counted)."""
-    return out_size * out_size * c_out * (k * k * c_in + 1)
-
-
-def dense_params(n_in, n_out):
-    """Parameters of a dense layer from n_in inputs to n_out units, with biases."""
-    return (n_in + 1) * n_out
-
-
+# Recognised wrong counts (the right formulas live in autograder/references/lab01_lenet5.py).
 CONV_PARAMS_MISTAKES = (
     (lambda k, c_in, c_out: k * k * c_in * c_out,
      "those are the weights; add one bias per output channel (c_out)."),
@@ -239,10 +225,10 @@ QUESTIONS = (
         api=ARITHMETIC_RULE,
         public=(
             count_case("C1: 5x5 kernels, 1 -> 6 channels", {"k": 5, "c_in": 1, "c_out": 6},
-                       conv_params, CONV_PARAMS_MISTAKES,
+                       mistakes=CONV_PARAMS_MISTAKES,
                        hint="Each of the c_out kernels has k x k x c_in weights and one bias."),
             count_case("C3: 5x5 kernels, 6 -> 16 channels", {"k": 5, "c_in": 6, "c_out": 16},
-                       conv_params, CONV_PARAMS_MISTAKES,
+                       mistakes=CONV_PARAMS_MISTAKES,
                        hint="A kernel spans all c_in input channels: k * k * c_in weights."),
         ),
     ),
@@ -256,12 +242,12 @@ QUESTIONS = (
         public=(
             count_case("C1 on a 32x32 image: 28x28 outputs, 5x5, 1 -> 6 channels",
                        {"out_size": 28, "k": 5, "c_in": 1, "c_out": 6},
-                       conv_connections, CONV_CONNECTIONS_MISTAKES,
+                       mistakes=CONV_CONNECTIONS_MISTAKES,
                        hint="Every one of the out_size x out_size x c_out output units uses "
                        "k x k x c_in weights and a bias."),
             count_case("C3: 10x10 outputs, 5x5, 6 -> 16 channels",
                        {"out_size": 10, "k": 5, "c_in": 6, "c_out": 16},
-                       conv_connections, CONV_CONNECTIONS_MISTAKES,
+                       mistakes=CONV_CONNECTIONS_MISTAKES,
                        hint="Use c_in: each output unit sees a k x k patch of every input map."),
         ),
     ),
@@ -274,10 +260,10 @@ QUESTIONS = (
         api=ARITHMETIC_RULE,
         public=(
             count_case("32x32 inputs to 28x28x6 outputs", {"n_in": 32 * 32, "n_out": 28 * 28 * 6},
-                       dense_params, DENSE_PARAMS_MISTAKES,
+                       mistakes=DENSE_PARAMS_MISTAKES,
                        hint="Every output has a weight for each input, plus a bias."),
             count_case("120 inputs to 84 outputs (F6)", {"n_in": 120, "n_out": 84},
-                       dense_params, DENSE_PARAMS_MISTAKES,
+                       mistakes=DENSE_PARAMS_MISTAKES,
                        hint="(n_in + 1) weights per output, biases included."),
         ),
     ),

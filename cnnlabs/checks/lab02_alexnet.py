@@ -94,12 +94,6 @@ def dropout_case(name, shape, rate, training, hint=""):
     )
 
 
-def conv_output_shape(size, k, stride, filters, padding=0):
-    """(height, width, channels) of a convolution on a square size x size input."""
-    side = (size + 2 * padding - k) // stride + 1
-    return (side, side, filters)
-
-
 def check_shape(expected, received):
     """Checks an output shape without printing the expected one; None when right."""
     if not isinstance(received, (tuple, list)) or len(received) != 3:
@@ -116,16 +110,7 @@ def check_shape(expected, received):
     return f"Height {height} is not the output size. Use floor((size + 2p - k) / s) + 1."
 
 
-def conv_params(k, c_in, c_out):
-    """Parameters of a k x k convolution from c_in to c_out channels, with biases."""
-    return (k * k * c_in + 1) * c_out
-
-
-def conv_macs(out_size, k, c_in, c_out):
-    """Multiply-accumulates of that convolution for one image (biases not counted)."""
-    return out_size * out_size * c_out * k * k * c_in
-
-
+# Recognised wrong counts (the right formulas live in autograder/references/lab02_alexnet.py).
 CONV_PARAMS_MISTAKES = (
     (lambda k, c_in, c_out: k * k * c_in * c_out,
      "those are the weights; add one bias per output channel (c_out)."),
@@ -153,13 +138,13 @@ QUESTIONS = (
         public=(
             Case(name="conv1: 96 kernels 11x11, stride 4, on 227x227",
                  inputs=lambda rng: {"size": 227, "k": 11, "stride": 4, "filters": 96},
-                 expected=conv_output_shape, check=check_shape,
+                 expected=STORED, check=check_shape,
                  hint="(size - k) // stride + 1 pixels along each axis, one map per kernel; "
                  "return (height, width, channels)."),
             Case(name="conv2 with padding: 27x27, 5x5, stride 1, padding 2, 256 kernels",
                  inputs=lambda rng: {"size": 27, "k": 5, "stride": 1, "filters": 256,
                                      "padding": 2},
-                 expected=conv_output_shape, check=check_shape,
+                 expected=STORED, check=check_shape,
                  hint="The padding is added on both sides: size + 2 * padding."),
         ),
     ),
@@ -168,10 +153,10 @@ QUESTIONS = (
         title="Parameters of a convolution", api=ARITHMETIC_RULE,
         public=(
             count_case("conv1: 11x11 kernels, 3 -> 96 channels", {"k": 11, "c_in": 3, "c_out": 96},
-                       conv_params, CONV_PARAMS_MISTAKES,
+                       mistakes=CONV_PARAMS_MISTAKES,
                        hint="Each of the c_out kernels has k x k x c_in weights and one bias."),
             count_case("conv3: 3x3 kernels, 256 -> 384 channels",
-                       {"k": 3, "c_in": 256, "c_out": 384}, conv_params, CONV_PARAMS_MISTAKES,
+                       {"k": 3, "c_in": 256, "c_out": 384}, mistakes=CONV_PARAMS_MISTAKES,
                        hint="Use every argument: k, c_in and c_out."),
         ),
     ),
@@ -180,13 +165,13 @@ QUESTIONS = (
         title="Multiply-accumulates of a convolution", api=ARITHMETIC_RULE,
         public=(
             count_case("conv1 for one image: 55x55 outputs, 11x11, 3 -> 96 channels",
-                       {"out_size": 55, "k": 11, "c_in": 3, "c_out": 96}, conv_macs,
-                       CONV_MACS_MISTAKES,
+                       {"out_size": 55, "k": 11, "c_in": 3, "c_out": 96},
+                       mistakes=CONV_MACS_MISTAKES,
                        hint="One dot product of k x k x c_in MACs per output value, and there "
                        "are out_size x out_size x c_out output values; biases are not counted."),
             count_case("conv5: 13x13 outputs, 3x3, 384 -> 256 channels",
-                       {"out_size": 13, "k": 3, "c_in": 384, "c_out": 256}, conv_macs,
-                       CONV_MACS_MISTAKES, hint="Use every argument."),
+                       {"out_size": 13, "k": 3, "c_in": 384, "c_out": 256},
+                       mistakes=CONV_MACS_MISTAKES, hint="Use every argument."),
         ),
     ),
     Question(

@@ -14,85 +14,20 @@ from cnnlabs.checks.counts import count_case
 from cnnlabs.checks.spec import Case, Question
 from cnnlabs.checks.stored import STORED, with_stored
 
-# Published parameter counts at 224x224x3 with 1000 classes (keras.applications,
-# torchvision), by convolutions per block.
-PUBLISHED_VGG_PARAMS = {
-    (1, 1, 2, 2, 2): 132_863_336,  # VGG-11, configuration A
-    (2, 2, 2, 2, 2): 133_047_848,  # VGG-13, configuration B
-    (2, 2, 3, 3, 3): 138_357_544,  # VGG-16, configuration D
-    (2, 2, 4, 4, 4): 143_667_240,  # VGG-19, configuration E
-}
-_DEPTHS = {(1, 1, 2, 2, 2): 11, (2, 2, 2, 2, 2): 13, (2, 2, 3, 3, 3): 16, (2, 2, 4, 4, 4): 19}
-
-
-def reference_vgg_params(convs_per_block, input_size=224, in_channels=3, num_classes=1000):
-    """The published count where there is one, else Keras's count of the library's VGG."""
-    convs_per_block = tuple(convs_per_block)
-    if (input_size, in_channels, num_classes) == (224, 3, 1000):
-        if convs_per_block in PUBLISHED_VGG_PARAMS:
-            return PUBLISHED_VGG_PARAMS[convs_per_block]
-    from cnnlabs.models.vgg import vgg
-
-    model = vgg(
-        _DEPTHS[convs_per_block],
-        input_shape=(input_size, input_size, in_channels),
-        num_classes=num_classes,
-    )
-    return int(model.count_params())
-
 
 def rf_case(name, layers, hint="", expected=STORED):
     return Case(name=name, inputs=lambda rng: {"layers": [tuple(x) for x in layers]},
                 expected=expected, hint=hint)
 
 
-def vgg_count(convs_per_block, input_size=224, in_channels=3, num_classes=1000, biases=True,
-              fc_side=None):
-    """Parameters of a VGG network by the formula (``biases``/``fc_side`` model mistakes)."""
-    total, channels, bias = 0, in_channels, int(biases)
-    for convs, filters in zip(convs_per_block, (64, 128, 256, 512, 512)):
-        for _ in range(convs):
-            total += (3 * 3 * channels + bias) * filters
-            channels = filters
-    side = input_size // 32 if fc_side is None else fc_side
-    features = side * side * channels
-    for units in (4096, 4096, num_classes):
-        total += (features + bias) * units
-        features = units
-    return total
+def vgg_case(name, convs_per_block, hint="", formula=None, mistakes=(), **kwargs):
+    """A VGG configuration; public cases (``formula=None``) read their count from stored data."""
+    inputs = {"convs_per_block": tuple(convs_per_block), **kwargs}
+    return count_case(name, inputs, formula, mistakes, hint=hint)
 
 
-VGG_MISTAKES = (
-    (lambda **kw: vgg_count(**kw, biases=False),
-     "that leaves out the biases: one per filter and one per FC unit."),
-    (lambda **kw: vgg_count(**kw, fc_side=7),
-     "fc1 sees the last block's map, (input_size // 32) squared times 512 values; 7 x 7 is "
-     "only right for 224x224 inputs."),
-    (lambda **kw: vgg_count(**{**kw, "in_channels": 3}),
-     "the first convolution sees in_channels channels, not always 3."),
-)
-
-
-def vgg_case(name, convs_per_block, hint="", **kwargs):
-    return count_case(name, {"convs_per_block": tuple(convs_per_block), **kwargs}, vgg_count,
-                      VGG_MISTAKES, hint=hint)
-
-
-def stack_receptive_field(k, depth):
-    """Receptive field of ``depth`` stacked k x k convolutions with stride 1."""
-    return 1 + depth * (k - 1)
-
-
-def stack_params(k, depth, channels):
-    """Parameters (with biases) of ``depth`` stacked k x k convolutions, C -> C channels."""
-    return depth * (k * k * channels + 1) * channels
-
-
-def stack_macs(k, depth, channels, size):
-    """MACs (no biases) of that stack on a size x size map with "same" padding."""
-    return depth * size * size * channels * k * k * channels
-
-
+# Recognised wrong counts (the right formulas live in
+# autograder/references/lab03_vgg_receptive_fields.py).
 STACK_RF_MISTAKES = (
     (lambda k, depth: depth * k, "layers overlap: each adds k - 1 pixels to the first one's k."),
     (lambda k, depth: depth * (k - 1), "start from one pixel: 1 + depth * (k - 1)."),
@@ -136,11 +71,11 @@ QUESTIONS = (
         kind="function", title="Receptive field of a stack of convolutions",
         api=ARITHMETIC_RULE,
         public=(
-            count_case("two 3x3 convolutions", {"k": 3, "depth": 2}, stack_receptive_field,
-                       STACK_RF_MISTAKES,
+            count_case("two 3x3 convolutions", {"k": 3, "depth": 2},
+                       mistakes=STACK_RF_MISTAKES,
                        hint="Each k x k layer with stride 1 adds k - 1 pixels."),
-            count_case("three 3x3 convolutions", {"k": 3, "depth": 3}, stack_receptive_field,
-                       STACK_RF_MISTAKES, hint="1 + depth * (k - 1)."),
+            count_case("three 3x3 convolutions", {"k": 3, "depth": 3},
+                       mistakes=STACK_RF_MISTAKES, hint="1 + depth * (k - 1)."),
         ),
     ),
     Question(
@@ -148,10 +83,10 @@ QUESTIONS = (
         title="Parameters of a stack of convolutions", api=ARITHMETIC_RULE,
         public=(
             count_case("two 3x3 convolutions, 64 -> 64 channels",
-                       {"k": 3, "depth": 2, "channels": 64}, stack_params, STACK_PARAMS_MISTAKES,
+                       {"k": 3, "depth": 2, "channels": 64}, mistakes=STACK_PARAMS_MISTAKES,
                        hint="Each layer has k x k x C weights per filter, C filters, C biases."),
             count_case("one 5x5 convolution, 64 -> 64 channels",
-                       {"k": 5, "depth": 1, "channels": 64}, stack_params, STACK_PARAMS_MISTAKES,
+                       {"k": 5, "depth": 1, "channels": 64}, mistakes=STACK_PARAMS_MISTAKES,
                        hint="(k * k * C + 1) * C per layer."),
         ),
     ),
@@ -160,13 +95,13 @@ QUESTIONS = (
         title="MACs of a stack of convolutions", api=ARITHMETIC_RULE,
         public=(
             count_case("two 3x3 convolutions on a 56x56x64 map",
-                       {"k": 3, "depth": 2, "channels": 64, "size": 56}, stack_macs,
-                       STACK_MACS_MISTAKES,
+                       {"k": 3, "depth": 2, "channels": 64, "size": 56},
+                       mistakes=STACK_MACS_MISTAKES,
                        hint="Per layer: size x size x C output values, each a dot product of "
                        "k x k x C MACs."),
             count_case("one 5x5 convolution on a 56x56x64 map",
-                       {"k": 5, "depth": 1, "channels": 64, "size": 56}, stack_macs,
-                       STACK_MACS_MISTAKES, hint="Use every argument."),
+                       {"k": 5, "depth": 1, "channels": 64, "size": 56},
+                       mistakes=STACK_MACS_MISTAKES, hint="Use every argument."),
         ),
     ),
     Question(

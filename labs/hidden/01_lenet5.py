@@ -5,6 +5,9 @@ rectangular images and kernels that do not tile the image exactly.
 """
 
 from autograder.references.lab01_lenet5 import (
+    conv_connections,
+    conv_params,
+    dense_params,
     lenet5_expected,
     reference_conv2d,
     reference_output_size,
@@ -14,10 +17,7 @@ from cnnlabs.checks.lab01_lenet5 import (
     CONV_CONNECTIONS_MISTAKES,
     CONV_PARAMS_MISTAKES,
     DENSE_PARAMS_MISTAKES,
-    conv_connections,
     conv_inputs,
-    conv_params,
-    dense_params,
     lenet5_case,
 )
 from cnnlabs.checks.spec import Case

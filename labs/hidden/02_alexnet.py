@@ -4,15 +4,17 @@ Other channel counts and windows for LRN (randomized constants), other rates and
 shapes for dropout.
 """
 
-from autograder.references.lab02_alexnet import reference_lrn
+from autograder.references.lab02_alexnet import (
+    conv_macs,
+    conv_output_shape,
+    conv_params,
+    reference_lrn,
+)
 from cnnlabs.checks.counts import count_case
 from cnnlabs.checks.lab02_alexnet import (
     CONV_MACS_MISTAKES,
     CONV_PARAMS_MISTAKES,
     check_shape,
-    conv_macs,
-    conv_output_shape,
-    conv_params,
     dropout_case,
     lrn_inputs,
 )

@@ -4,19 +4,21 @@ Random chains of convolutions and poolings for the recurrence; other VGG
 configurations, input sizes, input channels and class counts.
 """
 
-from autograder.references.lab03_vgg_receptive_fields import reference_receptive_fields
+from autograder.references.lab03_vgg_receptive_fields import (
+    VGG_MISTAKES,
+    reference_receptive_fields,
+    stack_macs,
+    stack_params,
+    stack_receptive_field,
+    vgg_count,
+)
 from cnnlabs.checks.counts import count_case
 from cnnlabs.checks.lab03_vgg_receptive_fields import (
     STACK_MACS_MISTAKES,
     STACK_PARAMS_MISTAKES,
     STACK_RF_MISTAKES,
-    VGG_MISTAKES,
     rf_case,
-    stack_macs,
-    stack_params,
-    stack_receptive_field,
     vgg_case,
-    vgg_count,
 )
 from cnnlabs.checks.spec import Case
 
@@ -81,10 +83,13 @@ HIDDEN = {
              expected=reference_receptive_fields),
     ),
     "vgg_params": (
-        vgg_case("hidden: VGG-13 (configuration B), 224x224x3, 1000 classes", (2, 2, 2, 2, 2)),
-        vgg_case("hidden: VGG-11 (configuration A), 224x224x3, 1000 classes", (1, 1, 2, 2, 2)),
+        vgg_case("hidden: VGG-13 (configuration B), 224x224x3, 1000 classes", (2, 2, 2, 2, 2),
+                 formula=vgg_count, mistakes=VGG_MISTAKES),
+        vgg_case("hidden: VGG-11 (configuration A), 224x224x3, 1000 classes", (1, 1, 2, 2, 2),
+                 formula=vgg_count, mistakes=VGG_MISTAKES),
         vgg_case("hidden: VGG-16 on 64x64 grey images, 200 classes", (2, 2, 3, 3, 3),
-                 input_size=64, in_channels=1, num_classes=200),
+                 input_size=64, in_channels=1, num_classes=200, formula=vgg_count,
+                 mistakes=VGG_MISTAKES),
         *(count_case(f"hidden: a random configuration ({i})", _random_vgg, vgg_count,
                      VGG_MISTAKES) for i in (1, 2, 3)),
     ),

@@ -15,7 +15,12 @@ from autograder.references.lab06_batchnorm import (
     fold_batchnorm,
     update_moving_average,
 )
-from cnnlabs.checks.lab06_batchnorm import bn_inputs, check_bn_train, check_tuple_of_two, fold_inputs
+from cnnlabs.checks.lab06_batchnorm import (
+    bn_inputs,
+    check_bn_train,
+    check_tuple_of_two,
+    fold_inputs,
+)
 from cnnlabs.checks.spec import Case
 
 

@@ -34,8 +34,7 @@ from keras import layers
 
 from cnnlabs import datasets, plotting
 from cnnlabs.analysis import layer_table
-from cnnlabs.checks import checker, or_reference
-from cnnlabs.checks import fallbacks  # Keras stand-ins, used only while an exercise is not done
+from cnnlabs.checks import checker, fallbacks, or_reference
 from cnnlabs.env import device_report, seed_everything
 from cnnlabs.models import build_model
 from cnnlabs.profiles import get_profile
