@@ -305,7 +305,7 @@ def _structure(lab: Lab, source: LabSource, questions, report: Report) -> None:
         report.problems.append(
             Problem(
                 f"{src}:1",
-                f"the lab never makes its check function: add `check = checker({lab.name!r})` "
+                f'the lab never makes its check function: add `check = checker("{lab.name}")` '
                 "to the setup cell.",
             )
         )

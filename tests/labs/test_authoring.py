@@ -578,3 +578,79 @@ def test_every_notebook_pytest_command_of_the_guide_selects_the_notebooks():
     assert len(commands) >= 3
     for command in commands:
         assert "-m notebooks" in command, command
+
+
+# ---------------------------------------------------------------- the other error paths
+
+
+def test_hidden_file_that_cannot_be_loaded(lab_root):
+    _edit(lab_root, HIDDEN_PATH, "import numpy as np", "import numpy as np\nfrom nowhere import x")
+    _problems(
+        lab_root,
+        f"{HIDDEN_PATH}: cannot be loaded: ModuleNotFoundError: No module named 'nowhere'",
+    )
+
+
+def test_hidden_file_without_hidden(lab_root):
+    _edit(lab_root, HIDDEN_PATH, "HIDDEN = {", "CASES = {")
+    _problems(
+        lab_root,
+        f"{HIDDEN_PATH}: has no HIDDEN dict: write HIDDEN = {{question_id: (Case(...), ...)}}.",
+    )
+
+
+def test_hidden_cases_that_are_not_cases(lab_root):
+    _edit(lab_root, HIDDEN_PATH, '"max_pool": (', '"max_pool": ("not a case",')
+    line = _line(lab_root, HIDDEN_PATH, '"max_pool"')
+    _problems(
+        lab_root,
+        f"{HIDDEN_PATH}:{line}: HIDDEN['max_pool'] must be a tuple of cnnlabs.checks.Case.",
+    )
+
+
+def test_questions_file_that_cannot_be_loaded(lab_root):
+    _edit(lab_root, CHECKS, 'id="pooled_shape"', 'id="pooled shape"')
+    _problems(
+        lab_root,
+        f"{CHECKS}: cannot be loaded: ValueError: Question id must be a Python identifier, "
+        "got 'pooled shape'.",
+    )
+
+
+def test_source_without_a_checker(lab_root):
+    _edit(
+        lab_root,
+        SRC,
+        'check = checker("09_pool", questions_path="../cnnlabs/checks/lab09_pool.py")\n',
+        "",
+    )
+    code, out = _check(lab_root)
+    assert code == 1
+    assert (
+        f"  - {SRC}:1: the lab never makes its check function: add "
+        '`check = checker("09_pool")` to the setup cell.\n'
+    ) in out
+
+
+def test_function_answer_the_source_never_defines(lab_root):
+    _edit(lab_root, CHECKS, 'answer="max_pool"', 'answer="max_pooling"')
+    question = _line(lab_root, CHECKS, 'id="max_pool"')
+    line = _line(lab_root, SRC, 'check("max_pool"')
+    _problems(
+        lab_root,
+        f"{SRC}:{line}: check cell passes `max_pool` to question 'max_pool', whose answer is "
+        f"`max_pooling` ({CHECKS}:{question}). Pass `max_pooling`.",
+        f"{CHECKS}:{question}: question 'max_pool' (function): {SRC} defines no function "
+        "`max_pooling`. Write `def max_pooling(...):` with its docstring, the body inside a "
+        "solution block.",
+    )
+
+
+def test_source_that_is_not_python(lab_root):
+    _edit(lab_root, SRC, "EPOCHS = 1", "EPOCHS = = 1")
+    line = _line(lab_root, SRC, "EPOCHS = = 1")
+    out = io.StringIO()
+    assert assign.run([], root=lab_root, check=True, out=out) == 1
+    assert out.getvalue().endswith(
+        f"lab 09_pool: 1 problem(s):\n  - {SRC}:{line}: is not valid Python: invalid syntax.\n"
+    )
