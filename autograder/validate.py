@@ -422,8 +422,15 @@ def _structure(lab: Lab, source: LabSource, questions, report: Report) -> None:
 STUDENT_SIDE_MODULES = ("cnnlabs/checks/fallbacks.py",)
 
 
+def leak_problems(lab: Lab) -> list[Problem]:
+    """The solution blocks of `lab` that students can read (see `autograder.leaks`)."""
+    report = Report(lab.name)
+    text = lab.source.read_text(encoding="utf-8")
+    _leaks(lab, text, line_layout(text), report)
+    return report.problems
+
+
 def _leaks(lab: Lab, text: str, layout: dict[int, Line], report: Report) -> None:
-    """Solution blocks whose code the student can read (see `autograder.leaks`)."""
     from autograder.leaks import find_leaks
 
     src = lab.rel(lab.source)

@@ -27,6 +27,7 @@ from autograder.assign import (
     resolve_labs,
     split_solution,
 )
+from autograder.validate import leak_problems
 from cnnlabs import _meta
 from cnnlabs.checks.spec import case_seed, load_hidden, load_questions, make_inputs
 
@@ -84,6 +85,12 @@ def test_no_solution_code_in_the_student_notebook(lab):
     assert leaked == []
     solution_code = {line.strip() for line in _code(_on_disk(lab, "solution")).splitlines()}
     assert set(secret) <= solution_code
+
+
+@pytest.mark.parametrize("lab", LABS)
+def test_no_solution_block_can_be_read_by_students(lab):
+    """Normalised code (names, layout, comments aside), fallbacks module included."""
+    assert [str(problem) for problem in leak_problems(Lab(lab, ROOT))] == []
 
 
 @pytest.mark.parametrize("lab", LABS)
