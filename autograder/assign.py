@@ -493,13 +493,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("labs", nargs="*", help="lab names or numbers (default: all)")
     parser.add_argument(
-        "--check", action="store_true", help="exit 1 if a generated notebook is stale"
+        "--check",
+        action="store_true",
+        help="exit 1 if a generated notebook is stale or a lab is invalid (see docs/authoring.md)",
     )
     parser.add_argument("--root", default=None, help="repository root (default: auto-detect)")
     parser.add_argument(
         "--execute",
         action="store_true",
-        help="run the solutions (smoke profile) and store their NBVAL_CHECK_OUTPUT outputs",
+        help="run the solutions (smoke profile), judge every case in their kernel and store "
+        "their NBVAL_CHECK_OUTPUT outputs",
     )
     return parser
 
