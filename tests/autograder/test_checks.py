@@ -411,3 +411,27 @@ def test_module_fallbacks_pass_the_public_checks():
     for lab, qid, answer in cases:
         outcomes = checker(lab).results(qid, answer)
         assert [o.status for o in outcomes] == ["passed"] * len(outcomes), (qid, outcomes)
+
+
+@pytest.mark.parametrize(
+    "lab, qid, stand_in",
+    [
+        ("04_inception", "inception_naive", "inception_naive_module"),
+        ("04_inception", "inception_bottleneck", "inception_bottleneck_module"),
+        ("06_batchnorm", "batchnorm_train", "batchnorm_train"),
+        ("06_batchnorm", "batchnorm_inference", "batchnorm_inference"),
+        ("06_batchnorm", "update_moving_average", "update_moving_average"),
+        ("06_batchnorm", "fold_batchnorm", "fold_batchnorm"),
+    ],
+)
+def test_a_fallback_handed_in_as_the_answer_is_a_forbidden_call(lab, qid, stand_in):
+    from cnnlabs.checks.apirules import analyse
+
+    question = next(q for q in load_questions(lab) if q.id == qid)
+    cells = [
+        "from cnnlabs.checks import fallbacks",
+        f"{question.answer} = fallbacks.{stand_in}",
+    ]
+    analysis = analyse(cells, question.answer, question.api)
+    assert [f.resolved for f in analysis.forbidden] == [f"cnnlabs.checks.fallbacks.{stand_in}"]
+    assert analysis.forbidden[0].cell == 1 and analysis.forbidden[0].line == 1
