@@ -174,12 +174,12 @@ def student_readme(labs: list[tuple[str, str]]) -> str:
     )
     return f"""# cnnlabs: convolutional networks, lab by lab
 
-Six labs, from LeNet-5 to batch normalization, in TensorFlow/Keras. Each lab is a
+Convolutional networks in TensorFlow/Keras, one paper per lab. Each lab is a
 notebook: read the explanation, write your answer where it says
 `...  # YOUR CODE HERE`, and run the check cell below it. The check cell tells you
-which public tests pass and, when one fails, what differs and a hint; it never
-shows the answer. Your grade also counts hidden tests (other shapes, other
-arguments), so make your code work for any input, not only the public ones.
+which public tests pass and, when one fails, what differs and a hint. Your grade
+also counts hidden tests (other shapes, other arguments), so make your code work
+for any input, not only the public ones.
 
 | Lab | Topic | Open |
 | --- | --- | --- |
