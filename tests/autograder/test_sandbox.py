@@ -13,6 +13,7 @@ import os
 import stat
 import subprocess
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -333,3 +334,53 @@ def test_a_sandbox_that_cannot_start_python_stops_the_run_before_anyone_is_grade
     assert str(info.value).endswith(
         "): exit code 137, out of memory (Limits.memory_bytes=8388608): "
     )
+
+
+# ---------------------------------------------------------------- CPU share
+
+SPIN = """
+import os, time
+stop = time.time() + 10
+for _ in range(60):
+    if os.fork() == 0:
+        os.setsid()
+        while time.time() < stop:
+            pass
+        os._exit(0)
+time.sleep(10)
+"""
+
+WORK = "import time\nt = time.perf_counter()\nx = 0\nfor i in range(10**7): x += i\nprint(time.perf_counter() - t)"
+
+
+def test_a_sandbox_full_of_busy_processes_does_not_starve_its_neighbour(tmp_path):
+    """60 spinning processes in one sandbox; the other still gets its share of the CPU."""
+    caps = strong_or_skip()
+    if caps.cgroups.cpu is None:
+        pytest.skip("no cpu cgroup controller here")
+    boxes = []
+    for name in ("hog", "honest"):
+        base = tmp_path / name
+        base.mkdir(mode=0o711)
+        boxes.append(Sandbox(0, base, Limits()))
+    hog, honest = boxes
+
+    def work() -> float:
+        cmd = honest.command([sys.executable, "-c", WORK])
+        proc = subprocess.run(cmd, env=honest.env(), capture_output=True, text=True, timeout=120)
+        assert proc.returncode == 0, proc.stderr
+        return float(proc.stdout)
+
+    try:
+        alone = work()
+        spinner = subprocess.Popen(hog.command([sys.executable, "-c", SPIN]), env=hog.env())
+        time.sleep(1.5)
+        beside_hog = work()
+        spinner.kill()
+        spinner.wait()
+    finally:
+        for box in boxes:
+            box.close()
+    # Without a CPU share the honest loop gets 2/61 of this 2-core machine (3x to 15x slower,
+    # depending on the machine's other load); with it about half the machine.
+    assert beside_hog < 2.5 * alone, (alone, beside_hog)
