@@ -42,7 +42,32 @@ def conv_macs(out_size, k, c_in, c_out):
 
 
 # question id -> expected(**inputs) of its public cases
+# The single-GPU AlexNet of `build_model("alexnet")` (227x227x3, 1000 classes):
+# (name, parameters, MACs) per layer with weights.
+ALEXNET_LAYERS = (
+    ("conv1", (11 * 11 * 3 + 1) * 96, 55 * 55 * 96 * 11 * 11 * 3),
+    ("conv2", (5 * 5 * 96 + 1) * 256, 27 * 27 * 256 * 5 * 5 * 96),
+    ("conv3", (3 * 3 * 256 + 1) * 384, 13 * 13 * 384 * 3 * 3 * 256),
+    ("conv4", (3 * 3 * 384 + 1) * 384, 13 * 13 * 384 * 3 * 3 * 384),
+    ("conv5", (3 * 3 * 384 + 1) * 256, 13 * 13 * 256 * 3 * 3 * 384),
+    ("fc6", (6 * 6 * 256 + 1) * 4096, 6 * 6 * 256 * 4096),
+    ("fc7", (4096 + 1) * 4096, 4096 * 4096),
+    ("fc8", (4096 + 1) * 1000, 4096 * 1000),
+)
+
+
+def share(prefix: str, column: int) -> float:
+    """The share of the parameters (column 1) or MACs (column 2) of the layers named prefix*."""
+    total = sum(layer[column] for layer in ALEXNET_LAYERS)
+    return sum(layer[column] for layer in ALEXNET_LAYERS if layer[0].startswith(prefix)) / total
+
+
 EXPECTED = {
+    # fixed values, stored as digests; the shares rounded as their check rounds (3 decimals)
+    "fc_param_share": lambda: round(share("fc", 1), 3),
+    "conv_mac_share": lambda: round(share("conv", 2), 3),
+    "pool1_overlapping_size": lambda: (55 - 3) // 2 + 1,
+    "pool1_non_overlapping_size": lambda: (55 - 2) // 2 + 1,
     "lrn": reference_lrn,
     "conv_output_shape": conv_output_shape,
     "conv_params": count_expected(conv_params, CONV_PARAMS_MISTAKES),

@@ -68,22 +68,36 @@ def count_case(
     return Case(name=name, inputs=make, expected=expected, check=check_count, hint=hint)
 
 
-def value_case(name: str, value, mistakes=(), hint: str = "") -> Case:
-    """A fixed value checked like labs 04 and 05: a recognised mistake is named, never the value."""
+def value_case(
+    name: str,
+    lab: str,
+    question_id: str,
+    mistakes: tuple[tuple[Callable[[float], bool], str], ...] = (),
+    hint: str = "",
+    decimals: int | None = None,
+) -> Case:
+    """A fixed value, checked as labs 04 and 05 do: stored as a salted digest, never shown.
 
-    def expected():
-        return {"count": value, "mistakes": [[wrong, message] for wrong, message in mistakes]}
+    Args:
+        name, hint: as for ``Case``.
+        lab, question_id: salt the digest (``cnnlabs.checks.stored.answer_digest``).
+        mistakes: ``(predicate(received) -> bool, message)``: recognised mistakes
+            told without the value ("that is a percentage").
+        decimals: compare ``round(received, decimals)`` (the stored value is rounded
+            the same way on the grading side); ``None`` compares exactly.
+    """
+    from cnnlabs.checks.stored import STORED_DIGEST, answer_digest
 
-    return Case(name=name, expected=expected, check=_check_value, hint=hint)
+    def check(expected, received):
+        if isinstance(received, bool) or not isinstance(received, (int, float)):
+            return f"Expected a number, got {type(received).__name__} {received!r}."
+        value = round(float(received), decimals) if decimals is not None else received
+        if answer_digest(lab, question_id, value) == expected:
+            return None
+        shown = f"{received:,}" if float(received).is_integer() else f"{received:.4g}"
+        for predicate, message in mistakes:
+            if predicate(received):
+                return f"You wrote {shown}: {message}"
+        return f"You wrote {shown}; that is not it. Work it out step by step."
 
-
-def _check_value(expected, received):
-    if isinstance(received, bool) or not isinstance(received, (int, float)):
-        return f"Expected a number, got {type(received).__name__} {received!r}."
-    if abs(received - expected["count"]) <= 1e-3 * abs(expected["count"]):
-        return None
-    shown = f"{received:,}" if float(received).is_integer() else f"{received:.4g}"
-    for wrong, message in expected["mistakes"]:
-        if abs(received - wrong) <= 1e-3 * abs(wrong):
-            return f"You wrote {shown}: {message}"
-    return f"You wrote {shown}; that is not it. Work it out step by step from the table above."
+    return Case(name=name, expected=STORED_DIGEST, check=check, hint=hint)

@@ -264,7 +264,7 @@ QUESTIONS = (
                        hint="Every output has a weight for each input, plus a bias."),
             count_case("120 inputs to 84 outputs (F6)", {"n_in": 120, "n_out": 84},
                        mistakes=DENSE_PARAMS_MISTAKES,
-                       hint="(n_in + 1) weights per output, biases included."),
+                       hint="Biases count too: one per output unit."),
         ),
     ),
 )

@@ -16,24 +16,6 @@ from cnnlabs.checks.counts import count_case, value_case
 from cnnlabs.checks.spec import Case, Question
 from cnnlabs.checks.stored import STORED, with_stored
 
-# The single-GPU AlexNet of `build_model("alexnet")` (227x227x3, 1000 classes):
-# (name, parameters, MACs) per layer with weights.
-ALEXNET_LAYERS = (
-    ("conv1", (11 * 11 * 3 + 1) * 96, 55 * 55 * 96 * 11 * 11 * 3),
-    ("conv2", (5 * 5 * 96 + 1) * 256, 27 * 27 * 256 * 5 * 5 * 96),
-    ("conv3", (3 * 3 * 256 + 1) * 384, 13 * 13 * 384 * 3 * 3 * 256),
-    ("conv4", (3 * 3 * 384 + 1) * 384, 13 * 13 * 384 * 3 * 3 * 384),
-    ("conv5", (3 * 3 * 384 + 1) * 256, 13 * 13 * 256 * 3 * 3 * 384),
-    ("fc6", (6 * 6 * 256 + 1) * 4096, 6 * 6 * 256 * 4096),
-    ("fc7", (4096 + 1) * 4096, 4096 * 4096),
-    ("fc8", (4096 + 1) * 1000, 4096 * 1000),
-)
-
-
-def _share(prefix: str, column: int) -> float:
-    total = sum(layer[column] for layer in ALEXNET_LAYERS)
-    return sum(layer[column] for layer in ALEXNET_LAYERS if layer[0].startswith(prefix)) / total
-
 
 def lrn_inputs(batch, size, channels, scale=1.0, **constants):
     """An `inputs(rng)` for lrn: non-negative (ReLU-like) activations."""
@@ -125,6 +107,21 @@ CONV_MACS_MISTAKES = (
 )
 
 
+# Recognised mistakes of the fixed values, told without the values.
+SHARE_MISTAKES_FC = (
+    (lambda r: r > 1, "that is a percentage; give the fraction between 0 and 1."),
+    (lambda r: 0 <= r < 0.5, "fc6, fc7 and fc8 hold most of the parameters; that looks like the "
+     "convolutions' share."),
+)
+SHARE_MISTAKES_CONV = (
+    (lambda r: r > 1, "that is a percentage; give the fraction between 0 and 1."),
+    (lambda r: 0 <= r < 0.5, "the convolutions do most of the multiply-accumulates; that looks "
+     "like the FC layers' share."),
+)
+SIZE_MISTAKES = (
+    (lambda r: not float(r).is_integer(), "a size is a whole number of pixels: round down."),
+)
+
 # The shares are read from the layer table of the notebook (cnnlabs.analysis):
 # anything but the references and the grader.
 TABLE_RULE = ApiRule(forbid=("cnnlabs.checks", "autograder"),
@@ -139,7 +136,7 @@ QUESTIONS = (
             Case(name="conv1: 96 kernels 11x11, stride 4, on 227x227",
                  inputs=lambda rng: {"size": 227, "k": 11, "stride": 4, "filters": 96},
                  expected=STORED, check=check_shape,
-                 hint="(size - k) // stride + 1 pixels along each axis, one map per kernel; "
+                 hint="Count the positions where the kernel fits along each axis; one map per kernel; "
                  "return (height, width, channels)."),
             Case(name="conv2 with padding: 27x27, 5x5, stride 1, padding 2, 256 kernels",
                  inputs=lambda rng: {"size": 27, "k": 5, "stride": 1, "filters": 256,
@@ -178,11 +175,8 @@ QUESTIONS = (
         id="fc_param_share", points=1, answer="fc_param_share", kind="value",
         api=TABLE_RULE,
         title="Share of the parameters in the FC layers",
-        public=(value_case("fc6 + fc7 + fc8 over all parameters", _share("fc", 1),
-                           mistakes=((100 * _share("fc", 1), "that is a percentage; give the "
-                                      "fraction between 0 and 1."),
-                                     (1 - _share("fc", 1), "that is the share of the other "
-                                      "layers (the convolutions).")),
+        public=(value_case("fc6 + fc7 + fc8 over all parameters", "02_alexnet", "fc_param_share",
+                           mistakes=SHARE_MISTAKES_FC, decimals=3,
                            hint="Sum row.params over the rows named fc6, fc7, fc8 and divide by "
                            "table.total_params; the answer is a fraction between 0 and 1."),),
     ),
@@ -190,11 +184,8 @@ QUESTIONS = (
         id="conv_mac_share", points=1, answer="conv_mac_share", kind="value",
         api=TABLE_RULE,
         title="Share of the MACs in the convolutions",
-        public=(value_case("conv1 ... conv5 over all MACs", _share("conv", 2),
-                           mistakes=((100 * _share("conv", 2), "that is a percentage; give the "
-                                      "fraction between 0 and 1."),
-                                     (1 - _share("conv", 2), "that is the share of the other "
-                                      "layers (the FC layers).")),
+        public=(value_case("conv1 ... conv5 over all MACs", "02_alexnet", "conv_mac_share",
+                           mistakes=SHARE_MISTAKES_CONV, decimals=3,
                            hint="Sum row.macs over the rows named conv1 ... conv5 and divide by "
                            "table.total_macs; the answer is a fraction between 0 and 1."),),
     ),
@@ -220,19 +211,17 @@ QUESTIONS = (
     Question(
         id="pool1_overlapping_size", points=0.5, answer="pool1_overlapping_size", kind="value",
         title="pool1 output size, 3x3 windows", api=ARITHMETIC_RULE,
-        public=(value_case("3x3 windows, stride 2, on 55 pixels", 27,
-                           mistakes=((26, "add 1: the first window sits at position 0."),
-                                     (28, "a window must fit inside the map: round down.")),
+        public=(value_case("3x3 windows, stride 2, on 55 pixels", "02_alexnet",
+                           "pool1_overlapping_size", mistakes=SIZE_MISTAKES,
                            hint="The output-size formula holds for pooling windows too."),),
     ),
     Question(
         id="pool1_non_overlapping_size", points=0.5, answer="pool1_non_overlapping_size",
         kind="value", title="pool1 output size, 2x2 windows", api=ARITHMETIC_RULE,
-        public=(value_case("2x2 windows, stride 2, on 55 pixels", 27,
-                           mistakes=((26, "add 1: the first window sits at position 0."),
-                                     (28, "a window must fit inside the map: round down, the "
-                                      "last column is left out.")),
-                           hint="floor((n - k) / s) + 1 for n = 55, k = 2, s = 2."),),
+        public=(value_case("2x2 windows, stride 2, on 55 pixels", "02_alexnet",
+                           "pool1_non_overlapping_size", mistakes=SIZE_MISTAKES,
+                           hint="A window must fit inside the map: when the last one does not, "
+                           "that column is left out."),),
     ),
     Question(
         id="dropout", points=2, answer="dropout", kind="function",

@@ -75,7 +75,7 @@ QUESTIONS = (
                        mistakes=STACK_RF_MISTAKES,
                        hint="Each k x k layer with stride 1 adds k - 1 pixels."),
             count_case("three 3x3 convolutions", {"k": 3, "depth": 3},
-                       mistakes=STACK_RF_MISTAKES, hint="1 + depth * (k - 1)."),
+                       mistakes=STACK_RF_MISTAKES, hint="Start from one pixel; every layer widens the field."),
         ),
     ),
     Question(
@@ -87,7 +87,7 @@ QUESTIONS = (
                        hint="Each layer has k x k x C weights per filter, C filters, C biases."),
             count_case("one 5x5 convolution, 64 -> 64 channels",
                        {"k": 5, "depth": 1, "channels": 64}, mistakes=STACK_PARAMS_MISTAKES,
-                       hint="(k * k * C + 1) * C per layer."),
+                       hint="Count the biases too: one per filter, in every layer."),
         ),
     ),
     Question(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+from pathlib import Path
 
 import nbfactory as f
 import numpy as np
@@ -411,3 +412,25 @@ def test_a_wrong_count_names_the_mistake_without_the_answer():
         "You returned 2,400: those are the weights; add one bias per output channel (c_out).",
     ]
     assert np.all(["156" not in o.message and "2,416" not in o.message for o in outcomes])
+
+
+def test_a_fixed_share_is_checked_without_its_value():
+    from cnnlabs.checks.checker import checker
+
+    check = checker("02_alexnet")
+    messages = {
+        answer: [o.message for o in check.results("fc_param_share", answer)]
+        for answer in (0.93993, 0.94, 93.99, 0.06, 0.7)
+    }
+    assert messages == {
+        0.93993: [""],
+        0.94: [""],
+        93.99: ["You wrote 93.99: that is a percentage; give the fraction between 0 and 1."],
+        0.06: [
+            "You wrote 0.06: fc6, fc7 and fc8 hold most of the parameters; that looks like the "
+            "convolutions' share."
+        ],
+        0.7: ["You wrote 0.7; that is not it. Work it out step by step."],
+    }
+    source = Path(checker.__code__.co_filename).parent / "lab02_alexnet.py"
+    assert "0.94" not in source.read_text() and "4096 * 1000" not in source.read_text()
