@@ -51,8 +51,9 @@ def reference_vgg_params(convs_per_block, input_size=224, in_channels=3, num_cla
     return int(model.count_params())
 
 
-def vgg_count(convs_per_block, input_size=224, in_channels=3, num_classes=1000, biases=True,
-              fc_side=None):
+def vgg_count(
+    convs_per_block, input_size=224, in_channels=3, num_classes=1000, biases=True, fc_side=None
+):
     """Parameters of a VGG network by the formula (``biases``/``fc_side`` model mistakes)."""
     total, channels, bias = 0, in_channels, int(biases)
     for convs, filters in zip(convs_per_block, (64, 128, 256, 512, 512)):
@@ -68,13 +69,19 @@ def vgg_count(convs_per_block, input_size=224, in_channels=3, num_classes=1000, 
 
 
 VGG_MISTAKES = (
-    (lambda **kw: vgg_count(**kw, biases=False),
-     "that leaves out the biases: one per filter and one per FC unit."),
-    (lambda **kw: vgg_count(**kw, fc_side=7),
-     "fc1 sees the last block's map, (input_size // 32) squared times 512 values; 7 x 7 is "
-     "only right for 224x224 inputs."),
-    (lambda **kw: vgg_count(**{**kw, "in_channels": 3}),
-     "the first convolution sees in_channels channels, not always 3."),
+    (
+        lambda **kw: vgg_count(**kw, biases=False),
+        "that leaves out the biases: one per filter and one per FC unit.",
+    ),
+    (
+        lambda **kw: vgg_count(**kw, fc_side=7),
+        "fc1 sees the last block's map, (input_size // 32) squared times 512 values; 7 x 7 is "
+        "only right for 224x224 inputs.",
+    ),
+    (
+        lambda **kw: vgg_count(**{**kw, "in_channels": 3}),
+        "the first convolution sees in_channels channels, not always 3.",
+    ),
 )
 
 
