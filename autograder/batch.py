@@ -30,7 +30,7 @@ from pathlib import Path, PurePosixPath
 
 from autograder import report
 from autograder.grade import LabSpec, SubmissionResult, _whole_failure, grade_submission, load_lab
-from autograder.sandbox import Limits
+from autograder.sandbox import Limits, SandboxUnavailable
 
 MAX_MEMBERS = 5000
 MAX_ZIP_BYTES = 2 * 2**30
@@ -294,9 +294,9 @@ def grade_batch(
                 spec=spec,
                 hidden_seed=seed,
             )
+        except SandboxUnavailable:
+            raise  # the machine's fault, not this student's: stop (see sandbox.preflight)
         except Exception as exc:  # a grader bug must not stop the class's grading
-            if type(exc).__name__ == "SandboxUnavailable":
-                raise  # the machine's fault, not this student's: stop (see sandbox.preflight)
             result = _whole_failure(
                 spec,
                 sub.name,

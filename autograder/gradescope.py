@@ -10,11 +10,13 @@ import argparse
 import json
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
 from autograder import report
 from autograder.grade import _whole_failure, grade_submission, load_lab
+from autograder.machine import SandboxUnavailable
 
 
 def run(lab: str, root: Path, *, hidden_dir=None, questions_path=None, timeout=None) -> dict:
@@ -42,9 +44,9 @@ def run(lab: str, root: Path, *, hidden_dir=None, questions_path=None, timeout=N
                 result = grade_submission(
                     spec.lab, notebooks[0], work / "out", timeout=timeout, spec=spec
                 )
+            except SandboxUnavailable:
+                raise  # the machine's fault: refuse, as the sandbox requires (see main)
             except Exception as exc:  # a grader bug still gives the student a results.json
-                if type(exc).__name__ == "SandboxUnavailable":
-                    raise  # the machine's fault: refuse, as the sandbox requires
                 result = _whole_failure(
                     spec,
                     "submission",
@@ -71,9 +73,13 @@ def main(argv=None) -> int:
     bundled = root / "source" / "questions" / f"lab{args.lab}.py"
     if questions is None and bundled.is_file():
         questions = bundled
-    data = run(
-        args.lab, root, hidden_dir=args.hidden, questions_path=questions, timeout=args.timeout
-    )
+    try:
+        data = run(
+            args.lab, root, hidden_dir=args.hidden, questions_path=questions, timeout=args.timeout
+        )
+    except SandboxUnavailable as exc:  # no results.json: Gradescope shows an autograder failure
+        print(f"cnnlabs: {exc}", file=sys.stderr)
+        return 2
     print(f"score {data['score']:g} / {data['max_score']:g}")
     return 0
 

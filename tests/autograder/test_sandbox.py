@@ -384,3 +384,25 @@ def test_a_sandbox_full_of_busy_processes_does_not_starve_its_neighbour(tmp_path
     # Without a CPU share the honest loop gets 2/61 of this 2-core machine (3x to 15x slower,
     # depending on the machine's other load); with it about half the machine.
     assert beside_hog < 2.5 * alone, (alone, beside_hog)
+
+
+@needs_root
+def test_gradescope_entry_point_refuses_when_a_kernel_would_run_as_root(tmp_path):
+    root = tmp_path / "autograder"
+    (root / "submission").mkdir(parents=True)
+    f.write(root / "submission" / "lab.ipynb", f.SOLUTION)
+    env = {
+        **os.environ,
+        "CNNLABS_GRADESCOPE_ROOT": str(root),
+        "CNNLABS_SANDBOX_DISABLE": "bwrap,uid",
+        machine.MINIMUM_ENV: "uid",
+    }
+    command = [sys.executable, "-m", "autograder.gradescope", "--lab", f.LAB]
+    command += ["--questions", str(f.QUESTIONS), "--hidden", str(f.HIDDEN)]
+    proc = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    assert proc.stderr.startswith(
+        "cnnlabs: refusing to grade: a kernel would run as root. Missing: a separate uid: "
+    ), proc.stderr
+    assert not (root / "results" / "results.json").exists()
