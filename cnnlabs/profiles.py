@@ -1,10 +1,17 @@
-"""Run profiles: one switch between CI-sized and lab-sized budgets.
+"""Run profiles: one switch between CI-sized, grading-sized and lab-sized budgets.
 
 Every lab and helper reads the budget from one place. The profile comes from the
 ``CNNLABS_PROFILE`` environment variable:
 
-- ``smoke``: tiny budgets, for CI, nbval and grading on a 2-core CPU (a lab runs in
-  about two minutes on real offline data).
+- ``smoke``: tiny budgets, for CI and nbval on a 2-core CPU (a lab runs in about
+  two minutes on real offline data, and its accuracy targets are checked).
+- ``grade``: the smallest budget that still executes every cell, set by the
+  autograder inside its sandbox. It takes the smoke profile's choices (datasets,
+  models, depths) and `cnnlabs.training` caps every training run to
+  `GRADE_EPOCHS` epoch on at most `GRADE_EXAMPLES` examples and one seed. No graded
+  answer depends on a training result, so the grade is the same and a submission
+  is graded in seconds. Accuracies in this profile mean nothing: labs pass
+  ``grade=0.0`` for their accuracy targets.
 - ``full``: the real lab budget, meant for a Colab GPU (the default).
 
 Example:
@@ -15,17 +22,30 @@ Example:
 1
 >>> profile.is_smoke
 True
+>>> grade = get_profile("grade")
+>>> grade.pick(smoke=0.8, full=0.98, grade=0.0), grade.pick(smoke="fashion_mnist", full="cifar10")
+(0.0, 'fashion_mnist')
+>>> grade.cap_epochs(20), grade.cap_examples(8_000), grade.cap_seeds((0, 1, 2))
+(1, 256, [0])
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 PROFILE_ENV = "CNNLABS_PROFILE"
-PROFILES = ("smoke", "full")
+PROFILES = ("smoke", "grade", "full")
 DEFAULT_PROFILE = "full"
+
+# The grade profile's caps on every training run (see `cnnlabs.training.train`).
+GRADE_EPOCHS = 1
+GRADE_EXAMPLES = 256
+GRADE_SEEDS = 1
+
+_SMOKE = object()  # pick's default for `grade`: the smoke value
 
 
 @dataclass(frozen=True)
@@ -33,18 +53,51 @@ class Profile:
     """A named budget. Use `pick` to choose a value per profile.
 
     Attributes:
-        name: `"smoke"` or `"full"`.
+        name: `"smoke"`, `"grade"` or `"full"`.
     """
 
     name: str
 
     @property
     def is_smoke(self) -> bool:
-        return self.name == "smoke"
+        """True in the CPU-sized profiles (smoke and grade): offline data, small models."""
+        return self.name in ("smoke", "grade")
 
-    def pick(self, *, smoke: Any, full: Any) -> Any:
-        """Returns `smoke` in the smoke profile and `full` in the full profile."""
-        return smoke if self.is_smoke else full
+    @property
+    def is_grade(self) -> bool:
+        """True in the grading profile, whose training runs are capped (see the module doc)."""
+        return self.name == "grade"
+
+    def pick(self, *, smoke: Any, full: Any, grade: Any = _SMOKE) -> Any:
+        """Returns the value for this profile.
+
+        Args:
+            smoke: the smoke profile's value.
+            full: the full profile's value.
+            grade: the grade profile's value; defaults to `smoke` (training budgets
+                are capped by `cnnlabs.training`, so only what is not a training budget,
+                such as an accuracy target, needs one).
+        """
+        if self.name == "full":
+            return full
+        if self.name == "grade" and grade is not _SMOKE:
+            return grade
+        return smoke
+
+    def cap_epochs(self, epochs: int) -> int:
+        """`epochs`, capped to `GRADE_EPOCHS` in the grade profile."""
+        return min(epochs, GRADE_EPOCHS) if self.is_grade else epochs
+
+    def cap_examples(self, count: int | None) -> int | None:
+        """A number of examples (None: all), capped to `GRADE_EXAMPLES` in the grade profile."""
+        if not self.is_grade:
+            return count
+        return GRADE_EXAMPLES if count is None else min(count, GRADE_EXAMPLES)
+
+    def cap_seeds(self, seeds: Sequence[int]) -> list[int]:
+        """`seeds` as a list, its first `GRADE_SEEDS` only in the grade profile."""
+        seeds = list(seeds)
+        return seeds[:GRADE_SEEDS] if self.is_grade else seeds
 
     def __str__(self) -> str:
         return self.name
@@ -54,7 +107,7 @@ def get_profile(name: str | None = None) -> Profile:
     """Returns the active profile.
 
     Args:
-        name: `"smoke"` or `"full"`; defaults to `$CNNLABS_PROFILE`, else `"full"`.
+        name: `"smoke"`, `"grade"` or `"full"`; defaults to `$CNNLABS_PROFILE`, else `"full"`.
 
     Returns:
         A `Profile`.
@@ -71,6 +124,7 @@ def get_profile(name: str | None = None) -> Profile:
         raise ValueError(
             f"Unknown profile {name!r} (from the {source}). "
             f"Expected one of {', '.join(repr(p) for p in PROFILES)}. "
-            f"Set {PROFILE_ENV}=smoke for quick CI-sized runs or {PROFILE_ENV}=full for the lab budget."
+            f"Set {PROFILE_ENV}=smoke for quick CI-sized runs, {PROFILE_ENV}=grade for the "
+            f"autograder's budget or {PROFILE_ENV}=full for the lab budget."
         )
     return Profile(key)
