@@ -239,7 +239,7 @@ class Sandbox:
             MPLCONFIGDIR=f"{self.home}/.mpl",
             PYTHONDONTWRITEBYTECODE="1",
             TF_CPP_MIN_LOG_LEVEL=env.get("TF_CPP_MIN_LOG_LEVEL", "2"),
-            CNNLABS_PROFILE="smoke",
+            CNNLABS_PROFILE="grade",  # cnnlabs.profiles: every cell runs, training capped
             CNNLABS_GRADING="1",
             CNNLABS_SEED=os.environ.get("CNNLABS_SEED", "0"),
         )
