@@ -16,6 +16,7 @@ import nbformat
 import pytest
 
 from autograder.integrity import cell_label
+from autograder.labfiles import available_labs
 from cnnlabs.checks.apirules import (
     ARITHMETIC_RULE,
     NUMPY_ONLY_RULE,
@@ -27,14 +28,7 @@ from cnnlabs.checks.checker import checker
 from cnnlabs.checks.spec import Question, load_questions
 
 ROOT = Path(__file__).resolve().parents[2]
-LABS = [
-    "01_lenet5",
-    "02_alexnet",
-    "03_vgg_receptive_fields",
-    "04_inception",
-    "05_resnet",
-    "06_batchnorm",
-]
+LABS = available_labs(ROOT)
 
 
 def solution_cells(lab: str, version: str = "solutions") -> list[str]:
