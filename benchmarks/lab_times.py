@@ -9,6 +9,13 @@ Usage:
     CNNLABS_PROFILE=smoke python benchmarks/lab_times.py            # every lab
     CNNLABS_PROFILE=full python benchmarks/lab_times.py 01 05       # some labs
     python benchmarks/lab_times.py --json times.json
+    python benchmarks/lab_times.py --grading 01 05                  # grading budget
+
+`--grading` measures the grading budget side by side, lab by lab in one run: the
+floor (a notebook that only imports TensorFlow and cnnlabs, through nbclient), the
+solution through plain nbclient in the smoke profile, and `grade_batch` grading
+`--workers` copies of the solution at once in the sandbox (grade profile): each
+submission's own `seconds` (its grade.json) and the class throughput.
 
 The smoke budget is "about 2 minutes or less per lab on the 2-core CPU"; the full
 budget "about 15 minutes or less on a Colab T4". Figures go into docs/benchmarks.md
@@ -58,8 +65,12 @@ class TimedClient(NotebookClient):
 
 def time_notebook(path: Path, timeout: int) -> dict:
     nb = nbformat.read(path, as_version=4)
-    client = TimedClient(nb, timeout=timeout, kernel_name="python3",
-                         resources={"metadata": {"path": str(path.parent)}})
+    client = TimedClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(path.parent)}},
+    )
     start = time.perf_counter()
     client.execute()
     total = time.perf_counter() - start
@@ -67,9 +78,89 @@ def time_notebook(path: Path, timeout: int) -> dict:
     return {
         "lab": path.stem,
         "seconds": round(total, 1),
-        "slowest_cells": [{"cell": i, "seconds": round(s, 1), "starts": text}
-                          for s, i, text in slowest],
+        "slowest_cells": [
+            {"cell": i, "seconds": round(s, 1), "starts": text} for s, i, text in slowest
+        ],
     }
+
+
+FLOOR_SOURCE = "import tensorflow as tf\nimport cnnlabs\nprint(tf.__version__)"
+
+
+def time_floor(timeout: int) -> float:
+    """Seconds nbclient takes for a notebook that only imports TensorFlow and cnnlabs."""
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(FLOOR_SOURCE)])
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=timeout, kernel_name="python3").execute()
+    return time.perf_counter() - start
+
+
+def time_grading(path: Path, workers: int) -> dict:
+    """Grades `workers` copies of a solution at once; each one's seconds and the batch's."""
+    import shutil
+    import statistics
+    import tempfile
+
+    from autograder.batch import grade_batch
+
+    with tempfile.TemporaryDirectory(prefix="lab_times_") as tmp:
+        subs = Path(tmp) / "subs"
+        subs.mkdir()
+        for i in range(workers):
+            shutil.copy(path, subs / f"copy{i}.ipynb")
+        start = time.perf_counter()
+        batch = grade_batch(
+            path.stem,
+            [subs],
+            Path(tmp) / "out",
+            workers=workers,
+            hidden_dir=ROOT / "labs" / "hidden",
+            progress=False,
+        )
+        wall = time.perf_counter() - start
+    seconds = [r.seconds for r in batch.results]
+    full = all(r.score == r.max_score for r in batch.results)
+    return {
+        "per_submission": seconds,
+        "median": statistics.median(seconds),
+        "batch_seconds": wall,
+        "per_hour": len(seconds) / wall * 3600,
+        "full_marks": full,
+    }
+
+
+def grading_benchmark(notebooks: list[Path], workers: int, timeout: int) -> list[dict]:
+    """Floor, plain smoke execution and grading, measured lab after lab in one run."""
+    rows = []
+    print(
+        f"{'lab':<26}{'floor':>8}{'nbclient smoke':>16}{'graded (each)':>16}"
+        f"{'smoke/graded':>14}{'submissions/h':>15}",
+        flush=True,
+    )
+    for path in notebooks:
+        floor = time_floor(timeout)
+        os.environ["CNNLABS_PROFILE"] = "smoke"
+        smoke = time_notebook(path, timeout)["seconds"]
+        graded = time_grading(path, workers)
+        row = {
+            "lab": path.stem,
+            "floor_seconds": round(floor, 1),
+            "smoke_seconds": smoke,
+            "graded_seconds": [round(s, 1) for s in graded["per_submission"]],
+            "graded_median": round(graded["median"], 1),
+            "batch_seconds": round(graded["batch_seconds"], 1),
+            "submissions_per_hour": round(graded["per_hour"]),
+            "full_marks": graded["full_marks"],
+        }
+        rows.append(row)
+        each = ", ".join(f"{s:.1f}" for s in row["graded_seconds"])
+        print(
+            f"{path.stem:<26}{floor:>7.1f}s{smoke:>15.1f}s{each:>15}s"
+            f"{smoke / graded['median']:>13.1f}x{graded['per_hour']:>15.0f}"
+            + ("" if graded["full_marks"] else "   NOT full marks"),
+            flush=True,
+        )
+    return rows
 
 
 def main() -> None:
@@ -77,18 +168,39 @@ def main() -> None:
     parser.add_argument("labs", nargs="*", help="lab numbers or names (default: all)")
     parser.add_argument("--timeout", type=int, default=1800, help="seconds per cell")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--grading", action="store_true", help="measure the grading budget (see the module doc)"
+    )
+    parser.add_argument("--workers", type=int, default=2, help="with --grading: parallel sandboxes")
     args = parser.parse_args()
+    if args.grading:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        os.environ.setdefault("MPLBACKEND", "Agg")
+        print(
+            f"grading budget, {platform.node()}, {os.cpu_count()} CPUs, --workers {args.workers}, "
+            f"CNNLABS_DATA_DIR={os.environ.get('CNNLABS_DATA_DIR', '(unset)')}",
+            flush=True,
+        )
+        rows = grading_benchmark(solution_notebooks(args.labs), args.workers, args.timeout)
+        if args.json:
+            args.json.write_text(json.dumps({"grading": rows}, indent=2))
+        return
     profile = os.environ.setdefault("CNNLABS_PROFILE", "full")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("MPLBACKEND", "Agg")
-    print(f"profile {profile}, {platform.node()}, {os.cpu_count()} CPUs, "
-          f"CNNLABS_DATA_DIR={os.environ.get('CNNLABS_DATA_DIR', '(unset)')}", flush=True)
+    print(
+        f"profile {profile}, {platform.node()}, {os.cpu_count()} CPUs, "
+        f"CNNLABS_DATA_DIR={os.environ.get('CNNLABS_DATA_DIR', '(unset)')}",
+        flush=True,
+    )
     results = []
     for path in solution_notebooks(args.labs):
         result = time_notebook(path, args.timeout)
         results.append(result)
-        cells = "; ".join(f"cell {c['cell']} {c['seconds']:.0f} s ({c['starts']})"
-                          for c in result["slowest_cells"])
+        cells = "; ".join(
+            f"cell {c['cell']} {c['seconds']:.0f} s ({c['starts']})"
+            for c in result["slowest_cells"]
+        )
         print(f"{result['lab']:<28} {result['seconds']:7.1f} s   slowest: {cells}", flush=True)
     print(f"{'all labs':<28} {sum(r['seconds'] for r in results):7.1f} s")
     if args.json:

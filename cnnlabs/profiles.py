@@ -8,7 +8,9 @@ Every lab and helper reads the budget from one place. The profile comes from the
 - ``grade``: the smallest budget that still executes every cell, set by the
   autograder inside its sandbox. It takes the smoke profile's choices (datasets,
   models, depths) and `cnnlabs.training` caps every training run to
-  `GRADE_EPOCHS` epoch on at most `GRADE_EXAMPLES` examples and one seed. No graded
+  `GRADE_EPOCHS` epoch on at most `GRADE_EXAMPLES` examples (`GRADE_EVAL_EXAMPLES`
+  for validation and test data) and one seed, run eagerly (a few steps cost less
+  than tracing them). No graded
   answer depends on a training result, so the grade is the same and a submission
   is graded in seconds. Accuracies in this profile mean nothing: labs pass
   ``grade=0.0`` for their accuracy targets.
@@ -43,6 +45,7 @@ DEFAULT_PROFILE = "full"
 # The grade profile's caps on every training run (see `cnnlabs.training.train`).
 GRADE_EPOCHS = 1
 GRADE_EXAMPLES = 256
+GRADE_EVAL_EXAMPLES = 64  # validation and test data
 GRADE_SEEDS = 1
 
 _SMOKE = object()  # pick's default for `grade`: the smoke value

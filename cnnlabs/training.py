@@ -13,8 +13,9 @@ there (`benchmarks/training_throughput.py` measures it). On GPUs and TPUs Keras'
 own default (`"auto"`) is kept.
 
 In the grade profile (`CNNLABS_PROFILE=grade`, set by the autograder) `train` and
-`train_seeds` cap every run to one epoch on at most 256 examples and one seed, and
-say so: the cells run, the graded answers are the same, the time goes to grading.
+`train_seeds` cap every run to one epoch on at most 256 examples (64 to validate
+and test), one seed, run eagerly, and say so: the cells run, the graded answers are
+the same, the time goes to grading.
 
 Example:
 
@@ -38,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from cnnlabs.profiles import GRADE_EXAMPLES, get_profile
+from cnnlabs.profiles import GRADE_EVAL_EXAMPLES, GRADE_EXAMPLES, get_profile
 
 DEFAULT_LOSS = "sparse_categorical_crossentropy"
 
@@ -227,17 +228,17 @@ def _split_xy(data, name: str):
     )
 
 
-def _cap(data, batch_size: int):
-    """The first `GRADE_EXAMPLES` examples of arrays, or enough batches of a dataset."""
+def _cap(data, batch_size: int, count: int = GRADE_EXAMPLES):
+    """The first `count` examples of arrays, or enough batches of a dataset."""
     import tensorflow as tf
 
     if data is None:
         return None
     if isinstance(data, tf.data.Dataset):
-        return data.take(max(1, -(-GRADE_EXAMPLES // batch_size)))
+        return data.take(max(1, -(-count // batch_size)))
     if isinstance(data, (tuple, list)):
-        return tuple(part[:GRADE_EXAMPLES] for part in data)
-    return data[:GRADE_EXAMPLES]
+        return tuple(part[:count] for part in data)
+    return data[:count]
 
 
 def _grade_budget(epochs, batch_size, x, y, val, test_data):
@@ -256,7 +257,8 @@ def _grade_budget(epochs, batch_size, x, y, val, test_data):
             f"{GRADE_EXAMPLES} examples (asked: {asked} epoch(s) on {given}); "
             "accuracies in this profile mean nothing."
         )
-    return epochs, x, y, _cap(val, batch_size), _cap(test_data, batch_size)
+    evaluated = (_cap(d, batch_size, GRADE_EVAL_EXAMPLES) for d in (val, test_data))
+    return epochs, x, y, *evaluated
 
 
 def train(
@@ -290,9 +292,10 @@ def train(
             split across its replicas by `fit` (`batch_size` is the global batch).
         **compile_kwargs: passed to `compile_model` when the model is not compiled.
 
-    In the grade profile, `epochs` is capped to `GRADE_EPOCHS` and the training,
-    validation and test data to their first `GRADE_EXAMPLES` examples (see
-    `cnnlabs.profiles`); the result reports the budget actually run.
+    In the grade profile, `epochs` is capped to `GRADE_EPOCHS`, the training data
+    to its first `GRADE_EXAMPLES` examples, the validation and test data to their
+    first `GRADE_EVAL_EXAMPLES`, and the model runs eagerly (see `cnnlabs.profiles`);
+    the result reports the budget actually run.
 
     Returns:
         A `TrainResult`.
@@ -333,6 +336,9 @@ def train(
         val = vx if vy is None else (vx, vy)
     if get_profile().is_grade:
         epochs, x, y, val, test_data = _grade_budget(epochs, batch_size, x, y, val, test_data)
+        # A handful of steps: tracing the train/test functions would cost more than
+        # running them eagerly.
+        model.run_eagerly = True
     timer = _EpochTimer()
     start = time.perf_counter()
     # Arrays: fit reshuffles every epoch. Datasets shuffle themselves (see pipeline()).

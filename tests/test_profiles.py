@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cnnlabs.profiles import GRADE_EPOCHS, GRADE_EXAMPLES, get_profile
+from cnnlabs.profiles import GRADE_EPOCHS, GRADE_EVAL_EXAMPLES, GRADE_EXAMPLES, get_profile
 
 
 def test_grade_profile_picks_smoke_values_unless_given_its_own(monkeypatch):
@@ -23,7 +23,7 @@ def test_grade_profile_picks_smoke_values_unless_given_its_own(monkeypatch):
 
 def test_only_the_grade_profile_caps():
     grade, smoke, full = (get_profile(n) for n in ("grade", "smoke", "full"))
-    assert (GRADE_EPOCHS, GRADE_EXAMPLES) == (1, 256)
+    assert (GRADE_EPOCHS, GRADE_EXAMPLES, GRADE_EVAL_EXAMPLES) == (1, 256, 64)
     assert [grade.cap_epochs(e) for e in (1, 3, 30)] == [1, 1, 1]
     assert [grade.cap_examples(n) for n in (100, 8_000, None)] == [100, 256, 256]
     assert grade.cap_seeds((3, 1, 2)) == [3]
@@ -60,7 +60,7 @@ def test_train_in_the_grade_profile_runs_the_capped_budget_and_says_so(monkeypat
     )
     assert result.epochs == 1 and len(result.history["loss"]) == 1
     assert result.examples_per_epoch == GRADE_EXAMPLES
-    assert result.test_accuracy is not None
+    assert result.test_accuracy is not None and result.model.run_eagerly
     assert capsys.readouterr().out == (
         "Grade profile: training capped to 1 epoch(s) on at most 256 examples (asked: 3 "
         "epoch(s) on 1,000 examples); accuracies in this profile mean nothing.\n"
@@ -89,3 +89,4 @@ def test_train_seeds_keeps_one_seed_in_the_grade_profile(monkeypatch, profile, s
     runs = train_seeds(_model, _data(300), seeds=(5, 6), epochs=2, batch_size=100, verbose=0)
     assert runs.seeds == seeds
     assert [r.epochs for r in runs.runs] == epochs
+    assert [r.model.run_eagerly for r in runs.runs] == [profile == "grade"] * len(seeds)
