@@ -2,7 +2,7 @@
 
 Runs `solutions/NN_name.ipynb` top to bottom through nbclient (the path nbval and
 the grader take), in the profile that CNNLABS_PROFILE selects (`smoke` on a CPU for
-CI and grading, `full` on a Colab-class GPU), and prints per lab its total time and
+CI and nbval, `grade` as the autograder runs it, `full` on a Colab-class GPU), and prints per lab its total time and
 its slowest cells. Nothing is written back to the notebooks.
 
 Usage:
