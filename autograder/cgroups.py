@@ -19,6 +19,7 @@ joins the group before the kernel starts, so the group also lists what to kill.
 from __future__ import annotations
 
 import os
+import secrets
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,7 +47,9 @@ class Layout:
 
 
 def _writable(folder: Path) -> bool:
-    probe = folder / f"cnnlabs-probe-{os.getpid()}"
+    # Unique per call: two threads probing with one name would see EEXIST and call a
+    # writable hierarchy unwritable (the sandbox would then refuse for no reason).
+    probe = folder / f"cnnlabs-probe-{os.getpid()}-{secrets.token_hex(4)}"
     try:
         probe.mkdir()
     except OSError:
