@@ -27,7 +27,7 @@ def report(data_dir: str | None = None) -> str:
         f"TensorFlow {tf.__version__}, Keras {keras.__version__} (backend {keras.backend.backend()}), "
         f"NumPy {np.__version__}",
         device_report(advice=True),
-        f"Profile: {get_profile().name} (set {PROFILE_ENV}=smoke or full)",
+        f"Profile: {get_profile().name} (set {PROFILE_ENV}=smoke, grade or full)",
         "Datasets:",
     ]
     from cnnlabs.datasets import locate
