@@ -24,7 +24,7 @@ import nbfactory as f
 import pytest
 
 from autograder.batch import grade_batch
-from autograder.sandbox import GiB, Limits, SandboxUnavailable, detect, preflight, processes_of_uid
+from autograder.sandbox import GiB, Limits, detect, processes_of_uid
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = secrets.token_hex(6)  # names of the files a submission tries to leave behind
@@ -301,22 +301,9 @@ CORPUS = {
 }
 
 
-def strong_sandbox_or_skip():
-    """The sandbox's description; skips (fails in CI) where it is not strong or cannot start."""
-    caps = detect()
-    try:
-        if caps.level != "strong":
-            raise SandboxUnavailable(f"the sandbox here is {caps.describe()}, not strong")
-        return preflight()
-    except SandboxUnavailable as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must provide the strong sandbox: {exc}")
-        pytest.skip(f"needs the strong grading sandbox (root, bubblewrap, cgroups): {exc}")
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    strong_sandbox_or_skip()
+    f.strong_sandbox_or_skip()
     caps = detect()
     root = tmp_path_factory.mktemp("adversarial")
     out = root / "out"

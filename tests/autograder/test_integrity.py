@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 from pathlib import Path
 
 import nbfactory as f
@@ -22,7 +21,7 @@ import pytest
 
 from autograder.batch import grade_batch
 from autograder.labfiles import available_labs
-from autograder.sandbox import GiB, Limits, SandboxUnavailable, detect, preflight
+from autograder.sandbox import GiB, Limits
 from cnnlabs.checks.checker import produce
 from cnnlabs.checks.spec import case_seed, load_hidden, load_questions, make_inputs
 from cnnlabs.checks.verdict import judge
@@ -262,20 +261,9 @@ REASONS = {
 }
 
 
-def _strong_sandbox_or_skip():
-    try:
-        if detect().level != "strong":
-            raise SandboxUnavailable(f"the sandbox here is {detect().describe()}, not strong")
-        preflight()
-    except SandboxUnavailable as exc:
-        if os.environ.get("CI"):
-            pytest.fail(f"CI must provide the strong sandbox: {exc}")
-        pytest.skip(f"needs the strong grading sandbox (root, bubblewrap, cgroups): {exc}")
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    _strong_sandbox_or_skip()
+    f.strong_sandbox_or_skip()
     root = tmp_path_factory.mktemp("integrity")
     limits = Limits(memory_bytes=3 * GiB, cell_timeout=120, submission_timeout=300)
     batches = {}
