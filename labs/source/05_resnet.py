@@ -16,7 +16,8 @@
 # 2. count what the shortcut options A, B and C of the paper cost in parameters;
 # 3. run the paper's CIFAR-10 experiment (plain vs residual, shallow vs deep) and read
 #    the degradation problem in the *training* error;
-# 4. measure how gradients reach the first layers of a plain and of a residual network;
+# 4. measure how large the gradients reaching the first layers of a plain and of a
+#    residual network are, and weigh that evidence against the paper's own diagnosis;
 # 5. run a lesion study (Veit et al. 2016) and explain why a residual network survives
 #    the removal of one block while a plain network does not.
 #
@@ -40,6 +41,7 @@ from cnnlabs.models import build_model
 from cnnlabs.profiles import get_profile
 from cnnlabs.training import train
 
+# %matplotlib inline
 print(device_report())
 seed_everything(0)
 check = checker("05_resnet")
@@ -383,33 +385,41 @@ if PROFILE.is_smoke:
 # %% [markdown]
 # **Question 1.** Why does the paper look at the *training* error to argue that deeper
 # plain networks are harder to optimize, rather than at the test error? What does your
-# full-profile run show for plain-56 vs plain-20, and for ResNet-56 vs ResNet-20?
+# run show for the deeper vs the shallower plain network, and for the two ResNets?
 
 # %% [markdown] tags=["solution"]
 # *Model answer.* A higher test error of a deeper network could be overfitting; a
 # higher *training* error cannot be, because the deeper network could represent the
 # shallower one exactly (extra layers as identities) and so reach at least the same
 # training error. If it does not, the optimizer fails to find that solution: an
-# optimization problem, which is what the paper calls degradation. In the full profile
-# plain-56 ends with a clearly higher training error than plain-20 after the same
-# epochs (its curve descends more slowly from the start), while ResNet-56 reaches a
-# training error at or below ResNet-20's. The paper (Figure 6, Table 6) reports the
-# same after full training: the 56-layer plain net has a higher training and test
-# error than the 20-layer one, while ResNet-56 (6.97% test error) beats ResNet-20
-# (8.75%).
+# optimization problem, which is what the paper calls degradation. What to look for
+# in the figure: degradation shows as the deeper *plain* curve lying above the
+# shallower one (a higher training error after the same epochs), while the deeper
+# *residual* curve lies at or below the shallower one. Read your own run: each network
+# was trained once, so a gap of a point or two may be luck of the initialization, and
+# the smoke profile (2 epochs of 1,000 images, depths 8 and 14) is far too short to
+# show it at all. The paper (Figure 6, Table 6) reports the effect after full training:
+# the 56-layer plain net has a higher training and test error than the 20-layer one,
+# while ResNet-56 (6.97% test error) beats ResNet-20 (8.75%).
 
 # %% [markdown]
-# ## 5. How far do gradients reach?
+# ## 5. How large are the gradients that reach the first layers?
 #
-# One way to see why plain networks are harder to train: at initialization, how large
-# is the gradient of the loss with respect to each layer's kernel? In a plain network
-# the gradient reaching the first layers is a product of one Jacobian per layer, so
-# its size can drift by orders of magnitude with depth, shrinking (vanishing) or, with
-# batch normalization, growing (exploding) towards the input; no single learning rate
-# then suits every layer. In a residual network each block adds an identity term to
-# its Jacobian, so there is always a direct path back and the gradients stay within a
-# small factor of each other. The next cell computes the gradient norm of every kernel
-# of freshly initialized 56-layer networks on one batch.
+# A tempting explanation of degradation is vanishing gradients. The paper rules it
+# out (Section 4.1): its plain networks use batch normalization, which keeps the
+# forward signals at non-zero variance, and the authors "verify that the backward
+# propagated gradients exhibit healthy norms with BN", so degradation is "unlikely to
+# be caused by vanishing gradients". They conjecture instead that deep plain networks
+# have exponentially low convergence rates, and leave the reason open.
+#
+# Here is evidence to weigh against that view. At initialization, how large is the
+# gradient of the loss with respect to each layer's kernel? In a plain network the
+# gradient reaching the first layers is a product of one Jacobian per layer, so its
+# size *can* drift with depth; in a residual network each block adds an identity term
+# to its Jacobian, so there is always a direct path back. The next cell measures the
+# gradient norm of every kernel of freshly initialized networks of depth
+# `GRADIENT_DEPTH` on one batch. Whether the plain network's norms vanish, explode or
+# stay healthy is what you read off the plot, not what you assume.
 
 # %%
 def kernel_gradient_norms(model, x, y):
@@ -447,21 +457,27 @@ for name, values in norms.items():
           f"largest / smallest over all layers: {v.max() / v.min():8.3g}")
 
 # %% [markdown]
-# **Question 2.** Describe the two curves. In which network would one learning rate
-# suit every layer? What does the plain network's curve predict about training it with
-# a learning rate tuned for its last layers?
+# **Question 2.** Describe the two curves, using the two printed ratios. Do the plain
+# network's first layers receive vanishing gradients? Does your measurement support
+# the paper's statement that the gradients of its BN plain networks have healthy
+# norms, and does it explain degradation by itself?
 
 # %% [markdown] tags=["solution"]
-# *Model answer.* The residual network's gradient norms stay within a small factor from
-# the first layer to the last. The plain network's drift steadily with depth, here by
-# about three orders of magnitude: with batch normalization, the gradients of a deep
-# plain network grow towards the input at initialization (without BN they would
-# shrink instead; either way they are badly scaled). A learning rate tuned for the
-# last layers then makes steps that are far too large for the first layers (or far
-# too small, in the vanishing case), so the optimizer either diverges or learns slowly:
-# the degradation of Section 4. The shortcuts give every block an identity term in
-# its Jacobian, so the gradient at any layer is at least the gradient at the output
-# passed straight back.
+# *Model answer.* Read the answer from the printed ratios (first five / last five conv
+# layers, largest / smallest). If the plain network's ratio of first to last layers is
+# 1 or above, its first layers do not receive vanishing gradients: with batch
+# normalization the gradients of a plain network typically stay as large or grow
+# towards the input at initialization, which agrees with the paper's "healthy norms"
+# and its conclusion that vanishing gradients do not explain degradation. A large
+# spread (largest / smallest far from 1) in the plain network but not in the residual
+# one would mean its layers see badly scaled gradients, so one learning rate suits
+# them less well; that is a possible contributor to slow optimization, but the
+# measurement is one batch at initialization of one seed, and it does not show that
+# this is what makes the deeper plain network train worse later on (the paper leaves
+# the cause open: "exponentially low convergence rates"). In the residual network
+# every block has an identity term in its Jacobian, so the gradient at any layer
+# includes the gradient at the output passed straight back, and its norms stay within
+# a small factor of each other.
 
 # %% [markdown]
 # ## 6. Lesion study: remove one block at a time
@@ -536,18 +552,23 @@ for name, (baseline, accuracies) in lesion_results.items():
 # other path. In the ResNet, removing block $i$ only removes the paths through its
 # residual branch; the shortcut still delivers $x$, which the following blocks were
 # trained to receive (plus small residual corrections), so the network behaves like an
-# ensemble that lost some members (Veit et al. 2016). The blocks that hurt most are
-# the early ones of each stage, where the residual branch does most of the work, and
-# in general the blocks whose $F(x)$ is large relative to $x$. (In the smoke profile
-# both networks are barely trained, so the contrast is weaker than in the full run.)
+# ensemble that lost some members (Veit et al. 2016). Which blocks hurt most is read
+# from the plot: look for the removed blocks with the lowest accuracy; Veit et al.
+# found them to be the blocks whose residual branch does most of the work (large
+# $F(x)$ relative to $x$), notably the downsampling blocks, which cannot be removed
+# here because their input and output shapes differ. (In the smoke profile both
+# networks are trained for two epochs of 1,000 images and once each, so the contrast
+# may be weak; the full profile is the run to judge.)
 
 # %% [markdown]
 # ## Summary
 #
 # - A residual block outputs ReLU(F(x) + x); when shapes change, a projection (1x1
 #   convolution with stride) or zero-padding (option A) makes them match.
-# - Projections cost parameters (option B: +2,944 for ResNet-20, option C: +14,912)
-#   and bring little; identity shortcuts are free.
+# - Projections cost parameters (Exercise 3 counted them for ResNet-20) and bring
+#   little; identity shortcuts are free.
 # - Deeper plain networks train worse (degradation); residual networks do not.
-# - Gradients reach the first layers of a residual network through the shortcuts.
+# - The paper finds that degradation is not caused by vanishing gradients (its BN plain
+#   networks have healthy gradient norms); gradients reach the first layers of a
+#   residual network through the shortcuts.
 # - A trained ResNet survives the removal of single blocks, a plain network does not.
