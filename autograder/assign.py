@@ -80,7 +80,7 @@ from autograder.validate import (
     validate,
 )
 from cnnlabs import _meta
-from cnnlabs.cli import UserError
+from cnnlabs.errors import UserError
 
 # Discovery and markers live in their own modules; re-exported for existing callers.
 __all__ = [

@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from cnnlabs.cli import UserError
+from cnnlabs.errors import UserError
 
 LAB_RE = re.compile(r"^(?P<number>\d{2})_(?P<name>\w+)$")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cnnlabs.cli import UserError
+from cnnlabs.errors import UserError
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"

@@ -33,7 +33,7 @@ import nbformat
 from autograder.labfiles import Lab, available_labs, find_root
 from autograder.markers import line_layout, split_solution
 from cnnlabs import _meta
-from cnnlabs.cli import UserError
+from cnnlabs.errors import UserError
 
 # What the release copies from the instructor's checkout; nothing else goes out.
 PACKAGE = "cnnlabs"
@@ -152,7 +152,14 @@ def _pyproject(root: Path) -> str:
             "pyproject.toml has no `include = [...]` line under [tool.setuptools.packages.find]; "
             "the release needs it to install the cnnlabs package only."
         )
-    return include.sub('include = ["cnnlabs*"]', text, count=1)
+    text = include.sub('include = ["cnnlabs*"]', text, count=1)
+    # The grader's commands are not in the release: drop their entry points (and the
+    # comment above the table), or `cnnlabs` would list commands it cannot load.
+    grader = re.compile(
+        r"^(#[^\n]*\n)*\[project\.entry-points\.\"cnnlabs\.commands\"\]\n([^\[\n][^\n]*\n)*\n?",
+        re.M,
+    )
+    return grader.sub("", text, count=1)
 
 
 def _title(nb: nbformat.NotebookNode, fallback: str) -> str:

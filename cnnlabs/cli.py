@@ -1,13 +1,27 @@
-"""The `cnnlabs` command line.
+"""The `cnnlabs` command line: the parser, the dispatch and the exit codes.
 
-This module only parses arguments. Each subcommand's handler lives with the code
-it drives and is imported lazily, so `cnnlabs --help` answers without loading
-TensorFlow.
+`main` builds one `argparse` parser from a list of `Command`s, imports the handler
+of the command given (lazily, so `cnnlabs --help` answers without loading
+TensorFlow), runs it and turns the problems a user can fix into a message and
+exit code 2: `cnnlabs.errors.UserError` (also importable as
+`cnnlabs.cli.UserError`) and the dataset errors listed in `_user_errors`.
 
-Handlers take the parsed `argparse.Namespace` and return an exit code. A handler
-that meets a problem the user can fix raises `cnnlabs.cli.UserError` (or one of the
-library's own `ValueError`/`FileNotFoundError` subclasses listed in `_USER_ERRORS`);
-the message is printed without a traceback and the exit code is 2.
+Where the commands come from:
+
+- the student library's own commands (`doctor`, `data info`, `train`,
+  `summary`) are listed in `COMMANDS` below;
+- any installed package may add commands through the entry-point group
+  `cnnlabs.commands`: each entry point is named after its command and points to
+  a `Command`. The grader registers `assign`, `grade`, `bundle`, `expected` and
+  `release` this way (`[project.entry-points."cnnlabs.commands"]` in
+  pyproject.toml, the objects in `autograder/cli.py`), so `cnnlabs` never
+  imports `autograder`. `python -m autograder` runs the same command line with
+  the grader's commands passed in directly, for a checkout that is not
+  installed.
+
+An entry point whose package is missing (the student release, where the
+installed metadata names the grader but the package is absent) is listed as
+unavailable: running it says so and exits with 2.
 """
 
 from __future__ import annotations
@@ -15,24 +29,37 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from cnnlabs.errors import UserError
+
+__all__ = ["COMMANDS", "ENTRY_POINT_GROUP", "Command", "UserError", "build_parser", "main"]
+
+ENTRY_POINT_GROUP = "cnnlabs.commands"
 
 
-class UserError(Exception):
-    """A problem the user can fix; printed without a traceback."""
+@dataclass(frozen=True)
+class Command:
+    """One subcommand of `cnnlabs`.
 
+    Args:
+        name: the word typed after `cnnlabs`.
+        help: the one-line help shown by `cnnlabs --help`.
+        handler: `"module:function"`, imported only when the command runs; the
+            function takes the parsed `argparse.Namespace` and returns an exit code.
+        arguments: adds the command's arguments to its subparser (none if omitted).
+    """
 
-# "module:function" for each subcommand, imported only when it runs.
-_HANDLERS = {
-    "doctor": "cnnlabs.doctor:main",
-    "data info": "cnnlabs.datasets.cli:info",
-    "train": "cnnlabs.train_cli:main",
-    "summary": "cnnlabs.analysis.cli:summary",
-    "assign": "autograder.assign:main",
-    "grade": "autograder.cli:grade",
-    "bundle": "autograder.cli:bundle",
-    "expected": "autograder.references:main",
-    "release": "autograder.release:main",
-}
+    name: str
+    help: str
+    handler: str
+    arguments: Callable[[argparse.ArgumentParser], None] | None = None
+
+    def run(self, args: argparse.Namespace) -> int:
+        module_name, func_name = self.handler.split(":")
+        handler = getattr(importlib.import_module(module_name), func_name)
+        return int(handler(args) or 0)
 
 
 def _shape(text: str) -> tuple[int, ...]:
@@ -47,24 +74,17 @@ def _shape(text: str) -> tuple[int, ...]:
     return dims
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="cnnlabs",
-        description="Course labs for convolutional networks: data, training, analysis, grading.",
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    sub.required = True
-
-    sub.add_parser("doctor", help="versions, devices, profile and where each dataset is found")
-
-    data = sub.add_parser("data", help="dataset commands")
+def _data_arguments(data: argparse.ArgumentParser) -> None:
     data_sub = data.add_subparsers(dest="data_command", metavar="DATA_COMMAND")
     data_sub.required = True
     info = data_sub.add_parser("info", help="where a dataset was found, or why not")
-    info.add_argument("name", nargs="?", help="mnist, fashion_mnist, cifar10, cifar100 (all if omitted)")
+    info.add_argument(
+        "name", nargs="?", help="mnist, fashion_mnist, cifar10, cifar100 (all if omitted)"
+    )
     info.add_argument("--data-dir", help="look here first (default: $CNNLABS_DATA_DIR)")
 
-    train = sub.add_parser("train", help="train a registered model on a dataset")
+
+def _train_arguments(train: argparse.ArgumentParser) -> None:
     train.add_argument("model", help="registered model name, e.g. lenet5")
     train.add_argument("--dataset", required=True, help="mnist, fashion_mnist, cifar10, cifar100")
     train.add_argument("--epochs", type=int, default=None, help="default: from the profile")
@@ -83,89 +103,125 @@ def build_parser() -> argparse.ArgumentParser:
     )
     train.add_argument("--json", dest="json_path", help="write the result as JSON here")
 
-    summary = sub.add_parser("summary", help="per-layer shapes, parameters, MACs, receptive fields")
+
+def _summary_arguments(summary: argparse.ArgumentParser) -> None:
     summary.add_argument("model", help="registered model name, e.g. lenet5")
     summary.add_argument("--input-shape", type=_shape, default=None, metavar="H,W,C")
     summary.add_argument("--num-classes", type=int, default=None)
     summary.add_argument("--json", dest="json_path", help="write the table as JSON here")
 
-    assign = sub.add_parser("assign", help="generate student and solution notebooks from lab sources")
-    assign.add_argument("labs", nargs="*", help="lab names or numbers (default: all)")
-    assign.add_argument("--check", action="store_true", help="exit 1 if a generated notebook is stale")
-    assign.add_argument("--root", default=None, help="repository root (default: auto-detect)")
-    assign.add_argument("--execute", action="store_true",
-                        help="run each solution notebook (smoke profile) and store the outputs "
-                        "of its NBVAL_CHECK_OUTPUT cells")
 
-    grade = sub.add_parser("grade", help="grade submissions of a lab safely")
-    grade.add_argument("lab", help="lab notebook stem (01_lenet5) or its number (1)")
-    grade.add_argument("submissions", nargs="+", metavar="SUBMISSION",
-                       help="notebooks, folders of notebooks, or zips of them")
-    grade.add_argument("--out", required=True, help="output folder")
-    grade.add_argument("--workers", type=int, default=1)
-    grade.add_argument("--timeout", type=float, default=None,
-                       help="wall-clock seconds per submission")
-    grade.add_argument("--hidden", default=None,
-                       help="folder of hidden tests (default: labs/hidden of this checkout)")
-    grade.add_argument("--seed", type=int, default=None,
-                       help="seed of the hidden cases' inputs, the same for every submission "
-                            "(default: the one stored in OUT/run.json, created on the first run)")
-    grade.add_argument("--allow-weak-sandbox", action="store_true",
-                       help="for trying your own notebooks as a non-root user: grade with "
-                            "rlimits only (never runs a kernel as root; see docs/grading.md)")
+# The student library's own commands; installed packages add theirs (see the module docstring).
+COMMANDS = (
+    Command(
+        "doctor",
+        "versions, devices, profile and where each dataset is found",
+        "cnnlabs.doctor:main",
+    ),
+    Command("data", "dataset commands", "cnnlabs.datasets.cli:info", _data_arguments),
+    Command(
+        "train", "train a registered model on a dataset", "cnnlabs.train_cli:main", _train_arguments
+    ),
+    Command(
+        "summary",
+        "per-layer shapes, parameters, MACs, receptive fields",
+        "cnnlabs.analysis.cli:summary",
+        _summary_arguments,
+    ),
+)
 
-    bundle = sub.add_parser("bundle", help="package a lab's grader as a Gradescope autograder zip")
-    bundle.add_argument("lab", help="lab notebook stem or number")
-    bundle.add_argument("--out", required=True, help="zip file to write")
-    bundle.add_argument("--hidden", default=None, help="folder of hidden tests")
 
-    expected = sub.add_parser(
-        "expected", help="regenerate the public cases' expected outputs from the references"
+def discover() -> tuple[list[Command], dict[str, str]]:
+    """The commands registered under the entry-point group `cnnlabs.commands`.
+
+    Returns:
+        `(commands, unavailable)`: the `Command`s that loaded, and for each entry
+        point whose package is not installed, its name and that package's name.
+
+    Raises:
+        TypeError: when an entry point does not point to a `Command` of its own name.
+    """
+    from importlib.metadata import entry_points
+
+    commands: list[Command] = []
+    unavailable: dict[str, str] = {}
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        package = entry.value.split(":")[0].split(".")[0]
+        try:
+            command = entry.load()
+        except ModuleNotFoundError as exc:
+            if (exc.name or "").split(".")[0] != package:
+                raise  # the provider is there but broken: show the traceback
+            unavailable[entry.name] = package
+            continue
+        if not isinstance(command, Command) or command.name != entry.name:
+            raise TypeError(
+                f"entry point {entry.name} = {entry.value!r} of group {ENTRY_POINT_GROUP!r} "
+                f"must point to a cnnlabs.cli.Command named {entry.name!r}, got {command!r}."
+            )
+        commands.append(command)
+    return commands, unavailable
+
+
+def _all_commands(extra: Iterable[Command] | None) -> tuple[dict[str, Command], dict[str, str]]:
+    found, unavailable = discover()
+    commands: dict[str, Command] = {c.name: c for c in COMMANDS}
+    for command in [*found, *(extra or ())]:
+        commands.setdefault(command.name, command)
+        unavailable.pop(command.name, None)
+    return commands, unavailable
+
+
+def build_parser(
+    commands: Iterable[Command] | None = None, unavailable: Iterable[str] = ()
+) -> argparse.ArgumentParser:
+    """The `cnnlabs` parser over `commands` (default: the library's and the installed ones)."""
+    if commands is None:
+        found, missing = _all_commands(None)
+        commands, unavailable = found.values(), missing
+    parser = argparse.ArgumentParser(
+        prog="cnnlabs",
+        description="Course labs for convolutional networks: data, training, analysis, grading.",
     )
-    expected.add_argument("labs", nargs="*", help="lab names or numbers (default: all)")
-    expected.add_argument("--check", action="store_true", help="exit 1 if the data is stale")
-
-    release = sub.add_parser(
-        "release", help="write the student-facing repository (no solutions, references, hidden tests)"
-    )
-    release.add_argument("out_dir", help="folder to write (must be empty or absent)")
-    release.add_argument("--root", default=None, help="repository root (default: auto-detect)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    for command in commands:
+        subparser = sub.add_parser(command.name, help=command.help)
+        if command.arguments is not None:
+            command.arguments(subparser)
+    for name in unavailable:
+        sub.add_parser(name, help="(not installed in this copy)")
     return parser
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
-    errors: list[type[BaseException]] = [UserError]
-    try:
-        from cnnlabs.datasets import errors as dataset_errors
+    from cnnlabs.datasets import errors as dataset_errors
 
-        errors += [
-            dataset_errors.DatasetNotFoundError,
-            dataset_errors.DatasetCorruptError,
-            dataset_errors.SplitUnavailableError,
-        ]
-    except ImportError:  # pragma: no cover - partial checkouts
-        pass
-    return tuple(errors)
+    return (
+        UserError,
+        dataset_errors.DatasetNotFoundError,
+        dataset_errors.DatasetCorruptError,
+        dataset_errors.SplitUnavailableError,
+    )
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv: list[str] | None = None, extra: Iterable[Command] | None = None) -> int:
+    """Runs `cnnlabs ARGV...`; `extra` adds commands to those found (`python -m autograder`)."""
+    commands, unavailable = _all_commands(extra)
+    parser = build_parser(commands.values(), unavailable)
+    args, rest = parser.parse_known_args(argv)
     key = args.command if args.command != "data" else f"data {args.data_command}"
-    module_name, func_name = _HANDLERS[key].split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if not (exc.name or "").startswith("autograder"):
-            raise
+    if args.command in unavailable:
         print(
             f"cnnlabs {key}: error: this copy of cnnlabs is the student release, without the "
             f"grader; run `cnnlabs {key}` in the instructor's repository.",
             file=sys.stderr,
         )
         return 2
-    handler = getattr(module, func_name)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:
-        return int(handler(args) or 0)
+        return commands[args.command].run(args)
     except _user_errors() as exc:
         print(f"cnnlabs {key}: error: {exc}", file=sys.stderr)
         return 2

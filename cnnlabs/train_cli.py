@@ -28,9 +28,9 @@ def _fit_input(model_shape, data_shape) -> int | None:
 
 def main(args) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    from cnnlabs.cli import UserError
     from cnnlabs.datasets import load, pipeline
     from cnnlabs.env import device_report, seed_everything
+    from cnnlabs.errors import UserError
     from cnnlabs.models import build_model
     from cnnlabs.profiles import get_profile
     from cnnlabs.training import train

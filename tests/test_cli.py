@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
 import pytest
 
-from cnnlabs.cli import main
+from autograder.cli import BUNDLE
+from cnnlabs.cli import ENTRY_POINT_GROUP, discover, main
 
 
 def test_help_does_not_import_tensorflow():
@@ -20,8 +22,66 @@ def test_help_does_not_import_tensorflow():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert out.stdout.strip().splitlines()[-1] == "NO-TF"
-    for command in ("doctor", "data", "train", "summary", "assign", "grade", "bundle"):
-        assert command in out.stdout
+    # The command list itself (the description line names "data" and "grading" too).
+    listed = re.findall(r"^    (\w+) {2,}(\S.*)$", out.stdout, re.M)
+    assert [name for name, _ in listed] == [
+        "doctor",
+        "data",
+        "train",
+        "summary",  # the library's own
+        "assign",
+        "bundle",
+        "expected",
+        "grade",
+        "release",  # the grader's, by entry point
+    ]
+    assert dict(listed)["grade"] == "grade submissions of a lab safely"
+    assert dict(listed)["train"] == "train a registered model on a dataset"
+
+
+def test_the_grader_registers_its_commands_by_entry_point():
+    from importlib.metadata import entry_points
+
+    from autograder.cli import COMMANDS
+
+    registered = {e.name: e.load() for e in entry_points(group=ENTRY_POINT_GROUP)}
+    assert registered == {c.name: c for c in COMMANDS}
+    found, unavailable = discover()
+    assert sorted(c.name for c in found) == sorted(registered) and unavailable == {}
+
+
+def test_python_m_autograder_offers_the_grader_commands_without_entry_points(tmp_path):
+    # A checkout that is not installed: no metadata, so no entry points; the grader passes
+    # its commands in itself.
+    code = (
+        "import importlib.metadata as md, runpy, sys\n"
+        "md.entry_points = lambda **kw: []\n"
+        "sys.argv = ['autograder', 'expected', '--help']\n"
+        "runpy.run_module('autograder', run_name='__main__')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("usage: cnnlabs expected [-h] [--check] [labs ...]")
+
+
+def test_an_entry_point_that_is_not_a_command_is_refused(monkeypatch):
+    import importlib.metadata as md
+
+    bogus = md.EntryPoint(name="grade", value="autograder.cli:BUNDLE", group=ENTRY_POINT_GROUP)
+    monkeypatch.setattr(md, "entry_points", lambda **kw: [bogus])
+    with pytest.raises(TypeError) as info:
+        discover()
+    assert str(info.value) == (
+        "entry point grade = 'autograder.cli:BUNDLE' of group 'cnnlabs.commands' must point "
+        f"to a cnnlabs.cli.Command named 'grade', got {BUNDLE!r}."
+    )
+
+
+def test_the_user_error_is_one_class():
+    import cnnlabs.cli
+    import cnnlabs.errors
+
+    assert cnnlabs.cli.UserError is cnnlabs.errors.UserError
 
 
 def test_bad_input_shape_is_a_usage_error(capsys):

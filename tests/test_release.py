@@ -52,7 +52,9 @@ def test_release_has_the_student_tree_only(release):
     assert sorted(p.name for p in (release / "cnnlabs/checks/expected").iterdir()) == sorted(
         p.name for p in (ROOT / "cnnlabs/checks/expected").iterdir()
     )
-    assert 'include = ["cnnlabs*"]' in (release / "pyproject.toml").read_text()
+    pyproject = (release / "pyproject.toml").read_text()
+    assert 'include = ["cnnlabs*"]' in pyproject
+    assert "cnnlabs.commands" not in pyproject and "autograder" not in pyproject
 
 
 def test_no_solution_line_anywhere_in_the_release(release):
@@ -62,7 +64,7 @@ def test_no_solution_line_anywhere_in_the_release(release):
 
 
 def test_no_reference_or_grader_import_in_the_released_code(release):
-    """Only the CLI names grader modules, as strings it imports on demand (see below)."""
+    """No released module names the grader (its commands register by entry point)."""
     import ast
 
     for path in release.rglob("*.py"):

@@ -28,7 +28,7 @@ from cnnlabs.checks.stored import (
     encode,
     inputs_digest,
 )
-from cnnlabs.cli import UserError
+from cnnlabs.errors import UserError
 
 
 def reference_module(lab: str):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 def summary(args) -> int:
     """Print the layer table of a registered model; optionally write it as JSON."""
-    from cnnlabs.cli import UserError
+    from cnnlabs.errors import UserError
 
     try:
         from cnnlabs.models import build_model

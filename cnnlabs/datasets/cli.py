@@ -12,9 +12,9 @@ from __future__ import annotations
 
 def info(args) -> int:
     """Handler of `cnnlabs data info` (the parser lives in `cnnlabs/cli.py`)."""
-    from cnnlabs.cli import UserError
     from cnnlabs.datasets.catalog import DATASETS, get_spec
     from cnnlabs.datasets.sources import locate
+    from cnnlabs.errors import UserError
 
     name = getattr(args, "name", None)
     data_dir = getattr(args, "data_dir", None)
