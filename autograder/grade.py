@@ -88,6 +88,18 @@ class QuestionResult:
 
 
 @dataclass
+class ManualResult:
+    """A written answer graded by a TA (``autograder.manual``); ``score`` None until merged."""
+
+    id: str
+    title: str
+    max_score: float
+    score: float | None = None
+    comment: str = ""  # the TA's, shown to the student
+    answer: str = ""  # digest of the answer the points were given to
+
+
+@dataclass
 class SubmissionResult:
     submission: str
     lab: str
@@ -103,6 +115,7 @@ class SubmissionResult:
     sandbox_id: str = ""  # names its cgroups (cnnlabs-<id>) and scratch folder
     needs_review: list[str] = field(default_factory=list)  # indirection an instructor should read
     hidden_seed: int | None = None  # the seed the hidden cases' inputs were drawn from
+    manual: list[ManualResult] = field(default_factory=list)  # written answers, for TAs
     reused: bool = field(default=False, compare=False)  # a saved grade, not graded again
 
     def to_dict(self) -> dict:
@@ -116,7 +129,8 @@ class SubmissionResult:
             QuestionResult(**{**q, "tests": [TestResult(**t) for t in q["tests"]]})
             for q in data["questions"]
         ]
-        return cls(**{**data, "questions": questions})
+        manual = [ManualResult(**m) for m in data.get("manual", [])]
+        return cls(**{**data, "questions": questions, "manual": manual})
 
 
 # ---------------------------------------------------------------- lab spec
@@ -131,6 +145,7 @@ class LabSpec:
     hidden_dir: Path | None = None
     questions_path: Path | None = None
     draws: dict = field(default_factory=dict)  # question id -> {draw name: draws of its case}
+    manual: tuple = ()  # cnnlabs.checks.manual.ManualQuestion: written answers, graded by TAs
 
     @property
     def max_score(self) -> float:
@@ -166,7 +181,10 @@ def load_lab(lab: str, *, hidden_dir=None, questions_path=None) -> LabSpec:
         digest.update(path.read_bytes())
     digest.update(f"draws={HIDDEN_DRAWS}".encode())
     path = Path(questions_path) if questions_path is not None else None
-    return LabSpec(stem, questions, hidden, digest.hexdigest(), hidden_dir, path, draws)
+    from autograder.manual import load_manual
+
+    manual = load_manual(stem, questions, questions_path)
+    return LabSpec(stem, questions, hidden, digest.hexdigest(), hidden_dir, path, draws, manual)
 
 
 def _is_random(case) -> bool:
@@ -308,8 +326,9 @@ def _whole_failure(spec, name, key, status, reason, sandbox="not run") -> Submis
             for (c, pub), w in zip(_all_cases(spec, q), points)
         ]
         questions.append(QuestionResult(q.id, q.title, float(q.points), 0.0, status, reason, tests))
+    manual = [ManualResult(m.id, m.title, float(m.points)) for m in spec.manual]
     return SubmissionResult(
-        name, spec.lab, 0.0, spec.max_score, questions, sandbox, key, error=reason
+        name, spec.lab, 0.0, spec.max_score, questions, sandbox, key, error=reason, manual=manual
     )
 
 
@@ -481,7 +500,7 @@ def grade_submission(
         submission with an unchanged lab spec and seed returns the saved result
         (``reused=True``).
     """
-    from autograder import report
+    from autograder import manual, report
 
     start = time.monotonic()
     spec = spec or load_lab(lab, hidden_dir=hidden_dir, questions_path=questions_path)
@@ -516,6 +535,7 @@ def grade_submission(
     except SubmissionError as exc:
         result = _whole_failure(spec, name, key, INVALID, str(exc))
         result.hidden_seed = hidden_seed
+        manual.attach(result, spec, out_dir, None)
         report.write_submission(result, out_dir)
         return result
     result = _grade_sources(spec, sources, name, key, limits, slot, hidden_seed, out_dir)
@@ -523,6 +543,7 @@ def grade_submission(
     if not result.error:
         apply_api_rules(result, spec.questions, sources)
     result.seconds = round(time.monotonic() - start, 3)
+    manual.attach(result, spec, out_dir, data)  # written answers, read as plain data
     report.write_submission(result, out_dir)
     return result
 

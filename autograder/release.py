@@ -71,8 +71,10 @@ def _public_lines(root: Path) -> set[str]:
     seen: set[str] = set()
     for name in available_labs(root):
         lab = Lab(name, root)
-        _, student = split_solution(lab.source.read_text(), lab.rel(lab.source))
-        seen.update(normalize(line) for line in student.splitlines())
+        text = lab.source.read_text()
+        split_solution(text, lab.rel(lab.source))  # raises on bad markers
+        lines = text.splitlines()  # cells tagged `solution` are not the student's
+        seen.update(normalize(lines[n - 1]) for n, at in line_layout(text).items() if at.student)
     for path in (root / PACKAGE).rglob("*.py"):
         if "checks" not in path.relative_to(root / PACKAGE).parts[:1]:
             seen.update(normalize(line) for line in path.read_text().splitlines())
@@ -83,7 +85,8 @@ def solution_lines(root: Path) -> dict[str, tuple[str, int]]:
     """Every significant line only the solution notebooks have: normalized -> (source, line).
 
     A line counts when it sits inside a `### BEGIN SOLUTION` block or a cell tagged
-    `solution`, is not trivial (shorter than ``MIN_SIGNIFICANT`` characters without
+    `solution` (a markdown line, such as a model answer to a written question,
+    without its comment sign), is not trivial (shorter than ``MIN_SIGNIFICANT`` characters without
     whitespace, or a comment), and students do not see it anyway (``_public_lines``).
     """
     public = _public_lines(root)
@@ -92,11 +95,18 @@ def solution_lines(root: Path) -> dict[str, tuple[str, int]]:
         lab = Lab(name, root)
         text = lab.source.read_text()
         source_lines = text.splitlines()
+        markdown, in_markdown = set(), False
+        for number, line in enumerate(source_lines, start=1):
+            if line.startswith("# %%"):
+                in_markdown = line.startswith("# %% [markdown]")
+            elif in_markdown and line.startswith("#"):
+                markdown.add(number)
         for number, where in line_layout(text).items():
             if where.student or where.marker:
                 continue
-            norm = normalize(source_lines[number - 1])
-            if _is_trivial(norm) or norm in public:
+            line = source_lines[number - 1]
+            norm = normalize(line[1:] if number in markdown else line)
+            if _is_trivial(norm) or norm in public or normalize(line) in public:
                 continue
             lines.setdefault(norm, (lab.rel(lab.source), number))
     return lines

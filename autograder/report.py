@@ -56,6 +56,33 @@ def _verdict(word: str, reason: str) -> str:
     return f"{word.capitalize()}: {reason}."
 
 
+def _manual_ids(results) -> list[str]:
+    """The manual questions' ids, in the order the results list them."""
+    ids: list[str] = []
+    for r in results:
+        ids += [m.id for m in getattr(r, "manual", []) if m.id not in ids]
+    return ids
+
+
+def total_score(result) -> float:
+    """Autograded points plus the manual points merged so far."""
+    manual = sum(m.score for m in getattr(result, "manual", []) if m.score is not None)
+    return round(result.score + manual, 6)
+
+
+def total_max(result) -> float:
+    """The most a submission can score: autograded and manual questions."""
+    return round(result.max_score + sum(m.max_score for m in getattr(result, "manual", [])), 6)
+
+
+def _manual_output(m) -> str:
+    if m.score is None:
+        return "Written answer: graded by a TA; the points are added when the TAs are done."
+    return f"Written answer, graded by a TA: {m.score:g} / {m.max_score:g}." + (
+        f"\nComment: {m.comment}" if m.comment else ""
+    )
+
+
 def _test_output(test) -> str:
     word = WORDS.get(test.status, test.status)
     if not test.public:
@@ -92,12 +119,22 @@ def gradescope(result) -> dict:
                     "visibility": "visible",
                 }
             )
+    for m in getattr(result, "manual", []):
+        tests.append(
+            {
+                "name": f"{m.id}: written answer" + (f" ({m.title})" if m.title else ""),
+                "score": m.score if m.score is not None else 0.0,
+                "max_score": m.max_score,
+                "output": _manual_output(m),
+                "visibility": "visible",
+            }
+        )
     output = f"Graded in sandbox: {result.sandbox}."
     if result.error:
         output = f"This submission could not be graded: {result.error}"
     return {
-        "score": result.score,
-        "max_score": result.max_score,
+        "score": total_score(result),
+        "max_score": total_max(result),
         "output": output,
         "tests": tests,
         "extra_data": {"hidden_seed": result.hidden_seed, "grader_key": result.key},
@@ -106,7 +143,7 @@ def gradescope(result) -> dict:
 
 def feedback(result) -> str:
     """Markdown feedback for the student."""
-    lines = [f"# Lab {result.lab}: {result.score:g} / {result.max_score:g}", ""]
+    lines = [f"# Lab {result.lab}: {total_score(result):g} / {total_max(result):g}", ""]
     if result.error:
         lines += [f"**This submission could not be graded:** {result.error}", ""]
     for q in result.questions:
@@ -121,6 +158,12 @@ def feedback(result) -> str:
                     lines.append(f"    {line}")
                 if t.hint:
                     lines.append(f"    Hint: {t.hint}")
+        lines.append("")
+    for m in getattr(result, "manual", []):  # written answers, graded by a TA
+        done = "not graded yet" if m.score is None else f"{m.score:g}"
+        lines.append(f"## {m.id} {m.title and '- ' + m.title}: {done} / {m.max_score:g}")
+        comment = f" Comment: {m.comment}" if m.comment else ""
+        lines.append(f"Written answer, graded by a TA.{comment}")
         lines.append("")
     return "\n".join(lines)
 
@@ -144,15 +187,18 @@ def grades_csv(results, question_ids) -> str:
     """One row per submission, one column per question, and the total."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["submission", *question_ids, "total", "max_score", "status"])
+    manual_ids = _manual_ids(results)  # a column per written answer, blank until merged
+    writer.writerow(["submission", *question_ids, *manual_ids, "total", "max_score", "status"])
     for r in results:
         scores = {q.id: q.score for q in r.questions}
+        manual = {m.id: "" if m.score is None else f"{m.score:g}" for m in r.manual}
         writer.writerow(
             [
                 r.submission,
                 *(f"{scores.get(i, 0.0):g}" for i in question_ids),
-                f"{r.score:g}",
-                f"{r.max_score:g}",
+                *(manual.get(i, "") for i in manual_ids),
+                f"{total_score(r):g}",
+                f"{total_max(r):g}",
                 _row_status(r),
             ]
         )
@@ -174,10 +220,23 @@ def summary(results, questions) -> dict:
             "distribution": {f"{k:g}": scores.count(k) for k in sorted(set(scores))},
             "statuses": {s: statuses.count(s) for s in sorted(set(statuses))},
         }
+    manual_max = {}
+    for r in results:  # written answers: the points merged so far (autograder/manual.py)
+        for m in r.manual:
+            manual_max.setdefault(m.id, m.max_score)
+    out["manual"] = {}
+    for qid, most in manual_max.items():
+        given = [m.score for r in results for m in r.manual if m.id == qid and m.score is not None]
+        out["manual"][qid] = {
+            "max_score": float(most),
+            "graded": len(given),
+            "pending": sum(1 for r in results for m in r.manual if m.id == qid) - len(given),
+            "mean": statistics.fmean(given) if given else None,
+        }
     out["needs_review"] = {r.submission: r.needs_review for r in results if r.needs_review}
-    totals = [r.score for r in results]
+    totals = [total_score(r) for r in results]
     out["total"] = {
-        "max_score": float(sum(q.points for q in questions)),
+        "max_score": float(sum(q.points for q in questions) + sum(manual_max.values())),
         "mean": statistics.fmean(totals) if totals else 0.0,
         "distribution": {f"{k:g}": totals.count(k) for k in sorted(set(totals))},
     }
