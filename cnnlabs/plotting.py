@@ -1,9 +1,11 @@
-"""Plots for the labs: training curves, image grids, confusion matrices, filters, feature maps.
+"""Every figure of the labs: training curves, image grids, confusion matrices, filters,
+feature maps, gradient norms and effective receptive fields.
 
 Every function returns a `matplotlib.figure.Figure` built without pyplot's global
 state: a notebook shows it when it is the cell's last expression, a script saves it
 with `fig.savefig(...)`, and tests render it headless. Every figure has a title and
-labelled axes with units.
+labelled axes with units. The analysis and training modules compute; this module
+draws what they return (it is the only module that builds a figure).
 
 Used in: every lab.
 """
@@ -302,4 +304,63 @@ def plot_feature_maps(maps: np.ndarray, *, title: str = "Feature maps", max_maps
         if i < n:
             ax.imshow(maps[..., i], cmap="viridis")
             ax.set_title(f"channel {i}", fontsize=7)
+    return fig
+
+
+def plot_gradient_norms(norms: Mapping, *, title: str = "Gradient norm per layer") -> Figure:
+    """Log-scale line chart of gradient norms by depth.
+
+    Args:
+        norms: a dict from `cnnlabs.analysis.gradient_norms`, or ``{label: dict}`` to compare
+            several models on one chart.
+        title: figure title.
+
+    Returns:
+        A `matplotlib.figure.Figure`.
+    """
+    if norms and all(isinstance(v, dict) for v in norms.values()):
+        series = dict(norms)
+    else:
+        series = {"": norms}
+    fig = Figure(figsize=(6.4, 4.0), layout="constrained")
+    ax = fig.add_subplot()
+    for label, values in series.items():
+        depth = np.arange(1, len(values) + 1)
+        ax.plot(depth, list(values.values()), marker="o", label=label or None)
+    ax.set_yscale("log")
+    ax.set_title(title)
+    ax.set_xlabel("layer depth (weighted layers, input first)")
+    ax.set_ylabel("||dL/dW||_2 (log scale)")
+    ax.grid(True, which="both", alpha=0.3)
+    if len(series) > 1:
+        ax.legend()
+    return fig
+
+
+def plot_effective_receptive_field(erf: Any, *, title: str | None = None) -> Figure:
+    """Heat map of an effective receptive field with the theoretical field outlined.
+
+    Args:
+        erf: a `cnnlabs.analysis.EffectiveReceptiveField` (its `.map`,
+            `.theoretical_box`, `.layer`, `.unit` and `.samples` are drawn).
+        title: figure title (default: names the layer, the unit and the inputs).
+
+    Returns:
+        ``matplotlib.figure.Figure`` (title, axes in input pixels, colorbar).
+    """
+    from matplotlib.patches import Rectangle
+
+    fig = Figure(figsize=(5.2, 4.4), layout="constrained")
+    ax = fig.add_subplot()
+    image = ax.imshow(erf.map, cmap="magma", vmin=0, vmax=1)
+    top, left, bottom, right = erf.theoretical_box
+    ax.add_patch(Rectangle((left - 0.5, top - 0.5), right - left + 1, bottom - top + 1,
+                           fill=False, edgecolor="cyan", linewidth=1.2,
+                           label="theoretical receptive field"))
+    ax.legend(loc="upper right", fontsize=7)
+    ax.set_title(title or f"Effective receptive field of {erf.layer} unit {erf.unit} "
+                          f"({erf.samples} inputs)")
+    ax.set_xlabel("input column (pixels)")
+    ax.set_ylabel("input row (pixels)")
+    fig.colorbar(image, ax=ax, label="mean |gradient| (relative to max)")
     return fig

@@ -28,6 +28,7 @@ def _fit_input(model_shape, data_shape) -> int | None:
 
 def main(args) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from cnnlabs.analysis import count_macs
     from cnnlabs.datasets import load, pipeline
     from cnnlabs.env import device_report, seed_everything
     from cnnlabs.errors import UserError
@@ -73,12 +74,15 @@ def main(args) -> int:
     if pad_to == -1:
         model = build_model(args.model, num_classes=num_classes, input_shape=x_train.shape[1:])
         pad_to = None
+    macs = count_macs(model)  # counted here, where the model is summarised; train reports it
+    print(f"Model: {args.model}, {model.count_params():,} parameters, "
+          f"{macs / 1e6:,.2f}M multiply-accumulates per example.", flush=True)
     train_ds = pipeline(x_train, y_train, batch_size=args.batch_size, training=True,
                         seed=args.seed, pad_to=pad_to)
     test_ds = pipeline(x_test, y_test, batch_size=512, pad_to=pad_to)
     verbose = 1 if sys.stdout.isatty() else 2
     result = train(model, train_ds, test_data=test_ds, epochs=epochs, batch_size=args.batch_size,
-                   verbose=verbose, learning_rate=args.learning_rate)
+                   verbose=verbose, learning_rate=args.learning_rate, macs=macs)
     print(f"Test accuracy of {args.model} on {data.name}: {result.test_accuracy:.2%} "
           f"(loss {result.test_loss:.4f})")
     print(f"Budget: {result.budget()}")

@@ -138,8 +138,9 @@ class TrainResult:
             first when there are several (steady state), else over the only epoch.
         seconds: wall-clock seconds of the whole `fit` call.
         params: `model.count_params()`.
-        macs: multiply-accumulates of one forward pass of one example
-            (`cnnlabs.analysis.count_macs`), or None where it cannot be counted.
+        macs: multiply-accumulates of one forward pass of one example, as passed
+            to `train(macs=...)` by the caller that summarised the model
+            (`cnnlabs.analysis.count_macs`), else None.
         test_loss, test_accuracy: from `model.evaluate` on `test_data`, if given.
         model: the trained model (not serialized by `to_dict`).
     """
@@ -180,17 +181,6 @@ class TrainResult:
             f"{self.seconds:,.1f} s, {self.examples_per_sec:,.0f} examples/s, "
             f"{self.params:,} parameters{macs}"
         )
-
-
-def _count_macs(model) -> int | None:
-    try:
-        from cnnlabs.analysis import count_macs
-    except ImportError:
-        return None
-    try:
-        return int(count_macs(model))
-    except Exception:  # noqa: BLE001 - a model the analyser cannot read still trains
-        return None
 
 
 def _examples_per_epoch(x, y, batch_size: int, steps: int) -> int:
@@ -272,6 +262,7 @@ def train(
     verbose: Any = "auto",
     callbacks: Iterable[Any] = (),
     strategy=None,
+    macs: int | None = None,
     **compile_kwargs,
 ) -> TrainResult:
     """Trains with `model.fit`, evaluates, and reports the budget.
@@ -290,6 +281,10 @@ def train(
         callbacks: extra Keras callbacks.
         strategy: optional `tf.distribute.Strategy` (several GPUs, a TPU); arrays are
             split across its replicas by `fit` (`batch_size` is the global batch).
+        macs: optional multiply-accumulates per example, counted where the model is
+            summarised (`cnnlabs.analysis.count_macs(model)`); reported in the result
+            and its budget line. Training does not count them (it does not depend on
+            the analysis package).
         **compile_kwargs: passed to `compile_model` when the model is not compiled.
 
     In the grade profile, `epochs` is capped to `GRADE_EPOCHS`, the training data
@@ -369,7 +364,7 @@ def train(
         examples_per_sec=examples_per_sec,
         seconds=seconds,
         params=int(model.count_params()),
-        macs=_count_macs(model),
+        macs=None if macs is None else int(macs),
         model=model,
     )
     if test_data is not None:

@@ -153,6 +153,10 @@ def test_train_from_test_split_writes_json(capsys, mnist_test_set, tmp_path):
     }
     assert result["model"] == "lenet5" and result["dataset"] == "mnist"
     assert result["params"] == 61_706
+    # LeNet-5's multiply-accumulates per example: C1, C3, C5, F6, output.
+    c1, c3, c5 = 28 * 28 * 6 * (5 * 5 * 1), 10 * 10 * 16 * (5 * 5 * 6), 120 * (5 * 5 * 16)
+    assert result["macs"] == c1 + c3 + c5 + 120 * 84 + 84 * 10 == 416_520
+    assert "Model: lenet5, 61,706 parameters, 0.42M multiply-accumulates per example." in out
     assert result["train_examples"] == 2000 and result["test_examples"] == 2000
     assert result["test_accuracy"] > 0.5  # 2,000 images, one epoch: far above 10% chance
     assert "Test accuracy of lenet5 on mnist" in out

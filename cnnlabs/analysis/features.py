@@ -8,7 +8,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-__all__ = ["feature_maps", "plot_feature_maps"]
+__all__ = ["feature_maps"]
 
 
 def feature_maps(model, layer_name: str, x) -> np.ndarray:
@@ -51,20 +51,3 @@ def feature_maps(model, layer_name: str, x) -> np.ndarray:
         )
     probe = keras.Model(_single(model.inputs), output)
     return np.asarray(probe(x.astype(model.inputs[0].dtype), training=False))
-
-
-def plot_feature_maps(maps: np.ndarray, *, title: str = "Feature maps", max_maps: int = 32):
-    """Grid of the channels of one example's feature maps (``cnnlabs.plotting``).
-
-    Args:
-        maps: ``(height, width, channels)`` or ``(1, height, width, channels)``,
-            e.g. ``feature_maps(model, "C1", x[:1])``.
-        title: figure title.
-        max_maps: at most this many channels.
-
-    Returns:
-        ``matplotlib.figure.Figure``.
-    """
-    from cnnlabs import plotting
-
-    return plotting.plot_feature_maps(maps, title=title, max_maps=max_maps)

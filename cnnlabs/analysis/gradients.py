@@ -8,7 +8,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-__all__ = ["gradient_norms", "plot_gradient_norms"]
+__all__ = ["gradient_norms"]
 
 
 def _weighted_layers(model):
@@ -108,35 +108,3 @@ def gradient_norms(model, x, y, loss=None) -> dict[str, float]:
                    if by_id[id(w)] is not None]
         norms[name] = float(np.sqrt(sum(squares)))
     return norms
-
-
-def plot_gradient_norms(norms, *, title: str = "Gradient norm per layer"):
-    """Log-scale line chart of gradient norms by depth.
-
-    Args:
-        norms: a dict from :func:`gradient_norms`, or ``{label: dict}`` to compare
-            several models on one chart.
-        title: figure title.
-
-    Returns:
-        ``matplotlib.figure.Figure``.
-    """
-    from matplotlib.figure import Figure
-
-    if norms and all(isinstance(v, dict) for v in norms.values()):
-        series = dict(norms)
-    else:
-        series = {"": norms}
-    fig = Figure(figsize=(6.4, 4.0), layout="constrained")
-    ax = fig.add_subplot()
-    for label, values in series.items():
-        depth = np.arange(1, len(values) + 1)
-        ax.plot(depth, list(values.values()), marker="o", label=label or None)
-    ax.set_yscale("log")
-    ax.set_title(title)
-    ax.set_xlabel("layer depth (weighted layers, input first)")
-    ax.set_ylabel("||dL/dW||_2 (log scale)")
-    ax.grid(True, which="both", alpha=0.3)
-    if len(series) > 1:
-        ax.legend()
-    return fig

@@ -47,7 +47,6 @@ __all__ = [
     "effective_receptive_field",
     "empirical_receptive_field",
     "linearized_copy",
-    "plot_effective_receptive_field",
 ]
 
 _ACTIVATION_LAYERS = ("ReLU", "LeakyReLU", "ELU", "PReLU", "Softmax", "Activation", "Rescaling",
@@ -352,31 +351,6 @@ def effective_receptive_field(model, layer_name: str | None = None, unit=None, *
     erf = grad / peak if peak > 0 else grad
     return EffectiveReceptiveField(name, unit, erf, _analytic_box(model, name, unit, erf.shape),
                                    samples)
-
-
-def plot_effective_receptive_field(erf: EffectiveReceptiveField, *, title: str | None = None):
-    """Heat map of an effective receptive field with the theoretical field outlined.
-
-    Returns:
-        ``matplotlib.figure.Figure`` (title, axes in input pixels, colorbar).
-    """
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Rectangle
-
-    fig = Figure(figsize=(5.2, 4.4), layout="constrained")
-    ax = fig.add_subplot()
-    image = ax.imshow(erf.map, cmap="magma", vmin=0, vmax=1)
-    top, left, bottom, right = erf.theoretical_box
-    ax.add_patch(Rectangle((left - 0.5, top - 0.5), right - left + 1, bottom - top + 1,
-                           fill=False, edgecolor="cyan", linewidth=1.2,
-                           label="theoretical receptive field"))
-    ax.legend(loc="upper right", fontsize=7)
-    ax.set_title(title or f"Effective receptive field of {erf.layer} unit {erf.unit} "
-                          f"({erf.samples} inputs)")
-    ax.set_xlabel("input column (pixels)")
-    ax.set_ylabel("input row (pixels)")
-    fig.colorbar(image, ax=ax, label="mean |gradient| (relative to max)")
-    return fig
 
 
 def _single(inputs):

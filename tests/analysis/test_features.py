@@ -8,7 +8,8 @@ import keras
 import numpy as np
 import pytest
 
-from cnnlabs.analysis import feature_maps, plot_feature_maps
+from cnnlabs.analysis import feature_maps
+from cnnlabs.plotting import plot_feature_maps
 
 L = keras.layers
 
@@ -60,4 +61,20 @@ def test_errors():
     assert str(info.value) == (
         "x has shape (1, 12, 12, 2); expected (batch,) + (10, 10, 2) for model 'tiny'. "
         "Resize or reshape the images, e.g. x.reshape((-1,) + (10, 10, 2))."
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["plot_feature_maps", "plot_gradient_norms", "plot_effective_receptive_field"]
+)
+def test_the_figures_moved_to_plotting_and_an_old_name_says_where(name):
+    import cnnlabs.analysis
+    import cnnlabs.plotting
+
+    assert callable(getattr(cnnlabs.plotting, name))
+    with pytest.raises(AttributeError) as info:
+        getattr(cnnlabs.analysis, name)
+    assert str(info.value) == (
+        f"cnnlabs.analysis.{name} moved to cnnlabs.plotting (the module that draws every "
+        f"figure): use `from cnnlabs.plotting import {name}`."
     )

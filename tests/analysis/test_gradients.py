@@ -8,7 +8,8 @@ import keras
 import numpy as np
 import pytest
 
-from cnnlabs.analysis import gradient_norms, plot_gradient_norms
+from cnnlabs.analysis import gradient_norms
+from cnnlabs.plotting import plot_gradient_norms
 
 L = keras.layers
 DEPTH = 15

@@ -12,8 +12,8 @@ from cnnlabs.analysis import (
     effective_receptive_field,
     empirical_receptive_field,
     layer_table,
-    plot_effective_receptive_field,
 )
+from cnnlabs.plotting import plot_effective_receptive_field
 
 L = keras.layers
 
