@@ -37,10 +37,40 @@ def fold_batchnorm(kernel, bias, gamma, beta, moving_mean, moving_var, eps=1e-3)
     return np.asarray(kernel, "float64") * scale, (np.asarray(bias) - moving_mean) * scale + beta
 
 
+def train_expected(x, gamma, beta, eps=1e-3):
+    """What the batchnorm_train check compares with: (y, mean, var) and the outputs of two
+    typical mistakes, so that the check names the mistake actually made."""
+    y, mean, var = batchnorm_train(x, gamma, beta, eps)
+    return {
+        "y": y,
+        "mean": mean,
+        "var": var,
+        "eps": eps,
+        "y_without_eps": batchnorm_train(x, gamma, beta, 0.0)[0] if np.all(var > 0) else None,
+        "y_default_eps": batchnorm_train(x, gamma, beta)[0] if eps != 1e-3 else None,
+    }
+
+
+def inference_expected(x, gamma, beta, moving_mean, moving_var, eps=1e-3):
+    """What the batchnorm_inference check compares with, with the outputs of the typical
+    mistakes: no eps, eps left at its default, and the statistics of x instead of the
+    moving averages."""
+    x64 = np.asarray(x, dtype="float64")
+    return {
+        "y": batchnorm_inference(x, gamma, beta, moving_mean, moving_var, eps),
+        "eps": eps,
+        "y_without_eps": batchnorm_inference(x, gamma, beta, moving_mean, moving_var, 0.0),
+        "y_default_eps": (
+            batchnorm_inference(x, gamma, beta, moving_mean, moving_var) if eps != 1e-3 else None
+        ),
+        "y_batch_statistics": batchnorm_train(x64, gamma, beta, eps)[0],
+    }
+
+
 # question id -> expected(**inputs) of its public cases
 EXPECTED = {
-    "batchnorm_train": batchnorm_train,
-    "batchnorm_inference": batchnorm_inference,
+    "batchnorm_train": train_expected,
+    "batchnorm_inference": inference_expected,
     "update_moving_average": update_moving_average,
     "fold_batchnorm": fold_batchnorm,
 }

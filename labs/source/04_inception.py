@@ -44,11 +44,11 @@ check = checker("04_inception")
 
 # %% tags=["parameters"]
 # The budget of this run. CNNLABS_PROFILE=smoke (CI, grading, a laptop) trains on
-# 3,000 Fashion-MNIST images padded to 32x32 for 2 epochs; the full profile (the
+# 2,000 Fashion-MNIST images padded to 32x32 for 2 epochs; the full profile (the
 # default, for a Colab GPU) trains on all 50,000 CIFAR-10 training images.
 PROFILE = get_profile()
 DATASET = PROFILE.pick(smoke="fashion_mnist", full="cifar10")
-TRAIN_EXAMPLES = PROFILE.pick(smoke=3_000, full=None)  # None: the whole training split
+TRAIN_EXAMPLES = PROFILE.pick(smoke=2_000, full=None)  # None: the whole training split
 TEST_EXAMPLES = PROFILE.pick(smoke=1_000, full=None)
 EPOCHS = PROFILE.pick(smoke=2, full=10)
 BATCH_SIZE = PROFILE.pick(smoke=64, full=128)
@@ -266,7 +266,7 @@ print(f"MACs (yours) match the library: naive "
 # 28x28x192 input, and times their forward pass on the same batch in the same run: the
 # median of several repeats after one warm-up call.
 
-# %%
+# %% tags=["figure:time_vs_macs"]
 naive_fn = or_reference(naive_module, lambda: fallbacks.inception_naive_module, "inception_naive",
                         probe={"input_shape": (8, 8, 4), "filters_1x1": 2, "filters_3x3": 2,
                                "filters_5x5": 2})
@@ -316,7 +316,10 @@ plt.show()
 # **Question 1.** Is the measured time ratio equal to the MAC ratio? Give two reasons
 # why they can differ, and say which of them matter more on a GPU.
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] tags=["student", "answer:time_vs_macs"]
+# *Your answer:* YOUR ANSWER HERE
+
+# %% [markdown] tags=["solution", "answer:time_vs_macs"]
 # *Model answer.* Usually not exactly. On a CPU the ratio of times is close to, but
 # often below, the ratio of MACs: the bottleneck module launches seven convolutions
 # instead of three, each with fixed overhead, and 1x1 convolutions do little arithmetic
@@ -420,10 +423,10 @@ for model in (googlenet, plain):
 # CIFAR-10 images: 16 M x 3 (forward and backward) x 50,000 x 10 = 2.4e13 MACs, well
 # under a minute of arithmetic on a Colab T4; many small layers and the input pipeline
 # make it about 2-4 minutes per network and seed in practice (3 seeds: about 15-20
-# minutes). The smoke profile trains each on 3,000 images for 2 epochs with 2 seeds: a
+# minutes). The smoke profile trains each on 2,000 images for 2 epochs with 2 seeds: a
 # sanity check that both learn, not a comparison.
 
-# %%
+# %% tags=["figure:inception_vs_plain"]
 builders = {googlenet.name: lambda: small_googlenet(x_train.shape[1:], num_classes),
             plain.name: lambda: plain_cnn(width, x_train.shape[1:], num_classes)}
 results = {}
@@ -458,7 +461,10 @@ plotting.plot_history(results, "accuracy",
 # arithmetic per image, and which learned more in the budget? Why does GoogLeNet put
 # most of its parameters in 1x1 and 3x3 convolutions and none in fully connected layers?
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] tags=["student", "answer:inception_vs_plain"]
+# *Your answer:* YOUR ANSWER HERE
+
+# %% [markdown] tags=["solution", "answer:inception_vs_plain"]
 # *Model answer.* Compare the MAC counts printed above: parameters and MACs are
 # different budgets, because a convolution's MACs scale with the spatial size it runs
 # at while its parameters do not. Which one learned more is read from the printed mean
@@ -479,7 +485,10 @@ plotting.plot_history(results, "accuracy",
 # a ReLU. Why does it not destroy the information the 5x5 convolution needs? When would
 # it?
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] tags=["student", "answer:reduction_1x1"]
+# *Your answer:* YOUR ANSWER HERE
+
+# %% [markdown] tags=["solution", "answer:reduction_1x1"]
 # *Model answer.* Neighbouring channels of a deep feature map are strongly correlated,
 # so the useful information lives in a lower-dimensional subspace; a learned 1x1
 # projection can keep that subspace (the paper's argument: "even low dimensional

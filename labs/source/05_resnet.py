@@ -365,7 +365,7 @@ for name, result in runs.items():
         f"{target:.0%} after {result.budget()})."
     )
 
-# %%
+# %% tags=["figure:degradation"]
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), layout="constrained", sharey=True)
 for ax, residual in zip(axes, (False, True)):
     for depth, style in zip(DEPTHS, ("-", "--")):
@@ -387,7 +387,10 @@ if PROFILE.is_smoke:
 # plain networks are harder to optimize, rather than at the test error? What does your
 # run show for the deeper vs the shallower plain network, and for the two ResNets?
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] tags=["student", "answer:degradation"]
+# *Your answer:* YOUR ANSWER HERE
+
+# %% [markdown] tags=["solution", "answer:degradation"]
 # *Model answer.* A higher test error of a deeper network could be overfitting; a
 # higher *training* error cannot be, because the deeper network could represent the
 # shallower one exactly (extra layers as identities) and so reach at least the same
@@ -421,7 +424,7 @@ if PROFILE.is_smoke:
 # `GRADIENT_DEPTH` on one batch. Whether the plain network's norms vanish, explode or
 # stay healthy is what you read off the plot, not what you assume.
 
-# %%
+# %% tags=["figure:gradient_norms"]
 def kernel_gradient_norms(model, x, y):
     """||dL/dW|| of every convolution and dense kernel, from the input to the output."""
     loss_fn = keras.losses.SparseCategoricalCrossentropy()
@@ -462,7 +465,10 @@ for name, values in norms.items():
 # the paper's statement that the gradients of its BN plain networks have healthy
 # norms, and does it explain degradation by itself?
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] tags=["student", "answer:gradient_norms"]
+# *Your answer:* YOUR ANSWER HERE
+
+# %% [markdown] tags=["solution", "answer:gradient_norms"]
 # *Model answer.* Read the answer from the printed ratios (first five / last five conv
 # layers, largest / smallest). If the plain network's ratio of first to last layers is
 # 1 or above, its first layers do not receive vanishing gradients: with batch
@@ -492,7 +498,7 @@ for name, values in norms.items():
 # block. Only blocks whose input and output shapes agree can be removed. The lesioned
 # networks share the trained weights: nothing is retrained.
 
-# %%
+# %% tags=["figure:lesion"]
 def without_block(model, removed):
     """The trained network with the block `removed` replaced by the identity."""
     inputs = keras.Input(model.input_shape[1:])
@@ -545,7 +551,10 @@ for name, (baseline, accuracies) in lesion_results.items():
 # **Question 3.** Which network survives the removal of a block, and why? Which blocks
 # of the ResNet hurt most when removed?
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] tags=["student", "answer:lesion"]
+# *Your answer:* YOUR ANSWER HERE
+
+# %% [markdown] tags=["solution", "answer:lesion"]
 # *Model answer.* The residual network keeps most of its accuracy when one identity
 # block is removed; the plain network drops sharply, often to near chance, because
 # every later layer was trained on the exact output of the removed one and there is no

@@ -80,6 +80,9 @@ EVAL_BATCH_SIZES = PROFILE.pick(smoke=(2, 8, 32, 256), full=(1, 2, 4, 8, 16, 32,
 # number of leading axes: `(batch, features)` after a dense layer, `(batch, height,
 # width, channels)` after a convolution. Reduce over every axis except the last.
 # Return the output *and* the batch statistics (the next exercises need them).
+# Precision: float64 or float32 (what Keras computes in) both pass; the checks allow
+# the rounding that Keras's own float32 layer shows, which grows when the channel
+# means lie far from 0, and no more.
 
 # %%
 def batchnorm_train(x, gamma, beta, eps=1e-3):
@@ -337,7 +340,7 @@ for batchnorm in (False, True):
         print(f"{'BN   ' if batchnorm else 'plain'} lr={lr:<6} test accuracy {accuracy:6.1%}  "
               f"({result.budget()})")
 
-# %%
+# %% tags=["figure:bn_learning_rate"]
 target = PROFILE.pick(smoke=0.45, full=0.45, grade=0.0)  # grade: not enforced
 best = {bn: max(sweep[bn, lr]["test_accuracy"] for lr in LEARNING_RATES) for bn in (False, True)}
 print(f"best test accuracy: plain {best[False]:.1%}, with BN {best[True]:.1%} (chance 10%)")
@@ -381,7 +384,10 @@ plt.show()
 # a learning rate at which the plain network diverges? (Hint: what happens to the
 # output of a BN layer if you multiply the weights of the convolution before it by 10?)
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] tags=["student", "answer:bn_learning_rate"]
+# *Your answer:* YOUR ANSWER HERE
+
+# %% [markdown] tags=["solution", "answer:bn_learning_rate"]
 # *Model answer.* Read the sweep plot: a learning rate "trains" a network when its test
 # accuracy is well above chance (10%); a run whose loss became NaN is plotted at 0.
 # What to look for is the largest rate at which each network still trains: if BN
@@ -451,7 +457,7 @@ for b, value in zip(batch_sizes, noise):
 # The batch-statistics evaluation runs on a copy of the network, so that it does not
 # update the moving averages of the trained one.
 
-# %%
+# %% tags=["figure:test_time_statistics"]
 def accuracy_with_batch_statistics(model, x, y, batch_size):
     """Test accuracy when every test batch is normalized with its own statistics."""
     twin = keras.models.clone_model(model)
@@ -526,7 +532,10 @@ plt.show()
 # is fine (think of one user sending one image)? Why do never-updated moving averages
 # hurt so much more than the others?
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] tags=["student", "answer:test_time_statistics"]
+# *Your answer:* YOUR ANSWER HERE
+
+# %% [markdown] tags=["solution", "answer:test_time_statistics"]
 # *Model answer.* With moving averages each image is normalized with fixed population
 # estimates, as the network expects. With batch statistics the normalization of one
 # image depends on the other images of its batch: with large batches those statistics
@@ -628,7 +637,10 @@ assert library_gap < 1e-4, "Your folded kernel or bias differs from cnnlabs.laye
 # **Question 3.** Can you fold BN into the convolution during *training*? What about
 # a BN layer placed *before* the convolution (as in pre-activation ResNets)?
 
-# %% [markdown] tags=["solution"]
+# %% [markdown] tags=["student", "answer:fold_bn_training"]
+# *Your answer:* YOUR ANSWER HERE
+
+# %% [markdown] tags=["solution", "answer:fold_bn_training"]
 # *Model answer.* Not during training: there the statistics are the current batch's,
 # which change with every batch and depend on the convolution's output, so there is
 # no fixed scale and shift to fold (quantization-aware training simulates the fold but
