@@ -21,6 +21,7 @@ import itertools
 import numpy as np
 
 from cnnlabs.checks.apirules import ARITHMETIC_RULE, OWN_MODEL_RULE
+from cnnlabs.checks.manual import ManualQuestion
 from cnnlabs.checks.spec import Case, Question
 from cnnlabs.checks.stored import STORED, STORED_DIGEST, answer_digest, with_stored
 
@@ -327,3 +328,11 @@ QUESTIONS = with_stored("04_inception", (
         hint="The 1x1 reduction (192 -> 16) and the 5x5 convolution (16 -> 32), both over 28 x 28 "
         "pixels."),
 ))
+
+# The reflection questions, graded by a TA: `cnnlabs grade` collects the answers
+# (autograder/manual.py); the model answers stay in the lab source's solution cells.
+MANUAL = (
+    ManualQuestion(id="time_vs_macs", points=1, title="Measured time against the MAC ratio"),
+    ManualQuestion(id="inception_vs_plain", points=1, title="GoogLeNet against a plain CNN of the same size"),
+    ManualQuestion(id="reduction_1x1", points=1, title="Why a 1x1 reduction keeps the information"),
+)
