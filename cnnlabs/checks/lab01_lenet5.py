@@ -16,6 +16,7 @@ import numpy as np
 
 from cnnlabs.checks.apirules import ARITHMETIC_RULE, NUMPY_ONLY_RULE, OWN_MODEL_RULE
 from cnnlabs.checks.counts import count_case
+from cnnlabs.checks.manual import ManualQuestion
 from cnnlabs.checks.spec import Case, Question
 from cnnlabs.checks.stored import STORED, with_stored
 
@@ -271,3 +272,11 @@ QUESTIONS = (
 
 # The public cases marked STORED read their expected outputs from cnnlabs/checks/expected.
 QUESTIONS = with_stored("01_lenet5", QUESTIONS)
+
+# The reflection questions, graded by a TA: `cnnlabs grade` collects the answers
+# (autograder/manual.py); the model answers stay in the lab source's solution cells.
+MANUAL = (
+    ManualQuestion(id="sigmoid_start", points=1, title="Why the sigmoid variant starts slowly"),
+    ManualQuestion(id="c5_as_dense", points=1, title="C5: a convolution that acts as a dense layer"),
+    ManualQuestion(id="dense_c1_overfit", points=1, title="What goes wrong with a dense C1"),
+)

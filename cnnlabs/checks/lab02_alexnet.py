@@ -13,6 +13,7 @@ import numpy as np
 
 from cnnlabs.checks.apirules import ARITHMETIC_RULE, NUMPY_ONLY_RULE, ApiRule
 from cnnlabs.checks.counts import count_case, value_case
+from cnnlabs.checks.manual import ManualQuestion
 from cnnlabs.checks.spec import Case, Question
 from cnnlabs.checks.stored import STORED, with_stored
 
@@ -241,3 +242,11 @@ QUESTIONS = (
 
 # The public cases marked STORED read their expected outputs from cnnlabs/checks/expected.
 QUESTIONS = with_stored("02_alexnet", QUESTIONS)
+
+# The reflection questions, graded by a TA: `cnnlabs grade` collects the answers
+# (autograder/manual.py); the model answers stay in the lab source's solution cells.
+MANUAL = (
+    ManualQuestion(id="shrink_fc6", points=1, title="Shrinking fc6"),
+    ManualQuestion(id="relu_speedup_gap", points=1, title="Your tanh/ReLU ratio against the paper's 6x"),
+    ManualQuestion(id="inverted_dropout", points=1, title="Why inverted dropout simplifies deployment"),
+)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from cnnlabs.checks.apirules import ARITHMETIC_RULE
 from cnnlabs.checks.counts import count_case
+from cnnlabs.checks.manual import ManualQuestion
 from cnnlabs.checks.spec import Case, Question
 from cnnlabs.checks.stored import STORED, with_stored
 
@@ -128,3 +129,11 @@ QUESTIONS = (
 
 # The public cases marked STORED read their expected outputs from cnnlabs/checks/expected.
 QUESTIONS = with_stored("03_vgg_receptive_fields", QUESTIONS)
+
+# The reflection questions, graded by a TA: `cnnlabs grade` collects the answers
+# (autograder/manual.py); the model answers stay in the lab source's solution cells.
+MANUAL = (
+    ManualQuestion(id="stack_vs_7x7", points=1, title="Three 3x3 convolutions or one 7x7"),
+    ManualQuestion(id="effective_rf", points=1, title="Why the effective receptive field is smaller"),
+    ManualQuestion(id="memory_batch_limit", points=1, title="What limits the batch size on one GPU"),
+)

@@ -458,7 +458,7 @@ print(f"Budget: {runs} runs x {ABLATION_EPOCHS} epoch(s) x {len(x_train[subset])
 best = max(m.mean("test_accuracy") for m in ablation.values())
 assert PROFILE.is_grade or best > 0.5, f"No variant learned (best mean test accuracy {best:.2%}, chance is 10%)."
 
-# %%
+# %% tags=["figure:sigmoid_start"]
 plotting.plot_history(ablation, "accuracy",
                       title="LeNet-5 variants: accuracy per epoch, training (solid) and test "
                       "(dashed), mean +/- 1 std over seeds")
@@ -468,27 +468,45 @@ plotting.plot_history(ablation, "accuracy",
 #
 # Answer in two or three sentences each.
 #
-# 1. The sigmoid variant starts much more slowly than tanh. Why? (Think about the
-#    range of the outputs, the size of the derivative, and what the next layer sees.)
-# 2. C5 is called a convolutional layer, but on a 32x32 input it behaves exactly like a
-#    fully connected layer. Why, and when would the difference show?
-# 3. Your dense alternative to C1 had about 4.8 million parameters. Besides memory,
-#    what would go wrong if you trained it on MNIST's 60,000 images?
-
-# %% [markdown] tags=["solution"]
-# **Model answers.**
+# Write each answer in the cell below its question; a TA reads it, with the figure
+# it refers to as your notebook shows it.
 #
-# 1. The sigmoid's output lies in (0, 1), centred at 0.5, so every unit of the next
-#    layer receives only positive inputs (their weights' gradients all share a sign,
-#    which zig-zags the updates), and its derivative is at most 0.25 (tanh's is 1), so
-#    gradients shrink by 4x or more per layer on the way back. tanh is zero-centred with
-#    a larger slope; ReLU does not saturate for positive inputs at all.
-# 2. S4 outputs 5x5 maps and C5's kernels are 5x5, so each C5 unit sees all of S4 and
-#    there is only one output position: a dense layer on the 400 flattened values with
-#    the same 48,120 parameters. On a larger input C5 would slide and produce a map of
-#    outputs (the idea behind "fully convolutional" networks), while a dense layer would
-#    need a fixed input size.
-# 3. It would overfit: 4.8 million parameters from 60,000 examples, with no built-in
-#    notion that a stroke is the same stroke wherever it appears; each position has to
-#    learn its own detector from the few examples that have a stroke there, so it
-#    generalises poorly to digits that are shifted a little.
+# **Question 1.** The sigmoid variant starts much more slowly than tanh. Why? (Think about the
+# range of the outputs, the size of the derivative, and what the next layer sees.)
+
+# %% [markdown] tags=["student", "answer:sigmoid_start"]
+# *Your answer:* YOUR ANSWER HERE
+
+# %% [markdown] tags=["solution", "answer:sigmoid_start"]
+# **Model answer.** The sigmoid's output lies in (0, 1), centred at 0.5, so every unit of the next
+# layer receives only positive inputs (their weights' gradients all share a sign,
+# which zig-zags the updates), and its derivative is at most 0.25 (tanh's is 1), so
+# gradients shrink by 4x or more per layer on the way back. tanh is zero-centred with
+# a larger slope; ReLU does not saturate for positive inputs at all.
+
+# %% [markdown]
+# **Question 2.** C5 is called a convolutional layer, but on a 32x32 input it behaves exactly like a
+# fully connected layer. Why, and when would the difference show?
+
+# %% [markdown] tags=["student", "answer:c5_as_dense"]
+# *Your answer:* YOUR ANSWER HERE
+
+# %% [markdown] tags=["solution", "answer:c5_as_dense"]
+# **Model answer.** S4 outputs 5x5 maps and C5's kernels are 5x5, so each C5 unit sees all of S4 and
+# there is only one output position: a dense layer on the 400 flattened values with
+# the same 48,120 parameters. On a larger input C5 would slide and produce a map of
+# outputs (the idea behind "fully convolutional" networks), while a dense layer would
+# need a fixed input size.
+
+# %% [markdown]
+# **Question 3.** Your dense alternative to C1 had about 4.8 million parameters. Besides memory,
+# what would go wrong if you trained it on MNIST's 60,000 images?
+
+# %% [markdown] tags=["student", "answer:dense_c1_overfit"]
+# *Your answer:* YOUR ANSWER HERE
+
+# %% [markdown] tags=["solution", "answer:dense_c1_overfit"]
+# **Model answer.** It would overfit: 4.8 million parameters from 60,000 examples, with no built-in
+# notion that a stroke is the same stroke wherever it appears; each position has to
+# learn its own detector from the few examples that have a stroke there, so it
+# generalises poorly to digits that are shifted a little.

@@ -320,7 +320,7 @@ assert PROFILE.is_grade or best_error < 0.5, (
     "the experiment did not learn; check the data and the learning rate."
 )
 
-# %%
+# %% tags=["figure:relu_speedup_gap"]
 fig = Figure(figsize=(6.4, 4.0), layout="constrained")
 ax = fig.add_subplot()
 for activation, result in speed.items():
@@ -472,32 +472,50 @@ plotting.confusion_matrix(y_test, predictions, class_names=data.class_names,
 # %% [markdown]
 # ## 8. Reflection
 #
-# 1. fc6 alone has about 38 million parameters. What would you change to shrink it by
-#    a factor of 10 or more, and what would you expect to lose?
-# 2. Your tanh/ReLU ratio is probably far from the paper's 6x (it may even be below 1).
-#    Name three differences between your experiment and the paper's that could explain
-#    it. Does your result refute the paper?
-# 3. Why does inverted dropout make deployment simpler than the paper's "multiply by
-#    0.5 at test time"?
-
-# %% [markdown] tags=["solution"]
-# **Model answers.**
+# Write each answer in the cell below its question; a TA reads it, with the figure
+# it refers to as your notebook shows it.
 #
-# 1. fc6 maps the 6x6x256 = 9,216 values of pool5 to 4,096 units. Global average
-#    pooling of conv5 (256 values) before a single classifier removes fc6 and fc7
-#    almost entirely (as in Network in Network and GoogLeNet); fewer fc units or a
-#    1x1 convolution that reduces the channels first also work. One loses some
-#    spatial information (global pooling forgets where features were) and capacity,
-#    which on ImageNet-scale data costs little if the convolutions are deep enough.
-# 2. Initialization (Glorot scaling keeps tanh units in their linear range early on;
-#    the paper's N(0, 0.01) weights do not adapt to the layer size), the learning rate
-#    (tuned separately for each network in the paper, one shared rate here), the
-#    dataset and target (25% error is easy on Fashion-MNIST), the network's size and
-#    depth (saturation compounds with depth), counting epochs of a small subset, and a
-#    single seed. It does not refute the paper: it shows that "ReLU trains 6x faster" is
-#    a statement about a setup, and that careful initialization (Glorot 2010, He 2015)
-#    and later batch normalization removed much of tanh's handicap. ReLU's lasting
-#    advantages are cheap computation and no saturation in deep networks.
-# 3. With inverted dropout the trained weights are used as they are; the serving code
-#    does not need to know that dropout (or which rate) was used in training. With the
-#    paper's scheme every deployment must scale the right layers by the right factor.
+# **Question 1.** fc6 alone has about 38 million parameters. What would you change to shrink it by
+# a factor of 10 or more, and what would you expect to lose?
+
+# %% [markdown] tags=["student", "answer:shrink_fc6"]
+# *Your answer:* YOUR ANSWER HERE
+
+# %% [markdown] tags=["solution", "answer:shrink_fc6"]
+# **Model answer.** fc6 maps the 6x6x256 = 9,216 values of pool5 to 4,096 units. Global average
+# pooling of conv5 (256 values) before a single classifier removes fc6 and fc7
+# almost entirely (as in Network in Network and GoogLeNet); fewer fc units or a
+# 1x1 convolution that reduces the channels first also work. One loses some
+# spatial information (global pooling forgets where features were) and capacity,
+# which on ImageNet-scale data costs little if the convolutions are deep enough.
+
+# %% [markdown]
+# **Question 2.** Your tanh/ReLU ratio is probably far from the paper's 6x (it may even be below 1).
+# Name three differences between your experiment and the paper's that could explain
+# it. Does your result refute the paper?
+
+# %% [markdown] tags=["student", "answer:relu_speedup_gap"]
+# *Your answer:* YOUR ANSWER HERE
+
+# %% [markdown] tags=["solution", "answer:relu_speedup_gap"]
+# **Model answer.** Initialization (Glorot scaling keeps tanh units in their linear range early on;
+# the paper's N(0, 0.01) weights do not adapt to the layer size), the learning rate
+# (tuned separately for each network in the paper, one shared rate here), the
+# dataset and target (25% error is easy on Fashion-MNIST), the network's size and
+# depth (saturation compounds with depth), counting epochs of a small subset, and a
+# single seed. It does not refute the paper: it shows that "ReLU trains 6x faster" is
+# a statement about a setup, and that careful initialization (Glorot 2010, He 2015)
+# and later batch normalization removed much of tanh's handicap. ReLU's lasting
+# advantages are cheap computation and no saturation in deep networks.
+
+# %% [markdown]
+# **Question 3.** Why does inverted dropout make deployment simpler than the paper's "multiply by
+# 0.5 at test time"?
+
+# %% [markdown] tags=["student", "answer:inverted_dropout"]
+# *Your answer:* YOUR ANSWER HERE
+
+# %% [markdown] tags=["solution", "answer:inverted_dropout"]
+# **Model answer.** With inverted dropout the trained weights are used as they are; the serving code
+# does not need to know that dropout (or which rate) was used in training. With the
+# paper's scheme every deployment must scale the right layers by the right factor.

@@ -393,7 +393,7 @@ plotting.plot_history(result, "accuracy", title=f"{MODEL} on {data.name}: accura
 # network, on real test images, and compare with the same network before training
 # (same 32x32 input size).
 
-# %%
+# %% tags=["figure:effective_rf"]
 seed_everything(0)
 untrained = build_model(MODEL, input_shape=x_train.shape[1:], num_classes=10, **MODEL_OPTIONS)
 theory = layer_table(model).row(LAYER).rf
@@ -407,27 +407,45 @@ plot_gradient_map(grad_map, theory,
 # %% [markdown]
 # ## 6. Reflection
 #
-# 1. Three stacked 3x3 convolutions and one 7x7 convolution have the same receptive
-#    field. Give two reasons to prefer the stack, and one situation where the stack
-#    is worse.
-# 2. Your measured (effective) receptive field was smaller than the theoretical one. Why do pixels
-#    at the edge of the theoretical RF contribute so little to the centre unit?
-# 3. Most of VGG-16's weights are in fc1, most of its activations in block 1. Which of
-#    the two limits the batch size you can train with on one GPU, and why?
-
-# %% [markdown] tags=["solution"]
-# **Model answers.**
+# Write each answer in the cell below its question; a TA reads it, with the figure
+# it refers to as your notebook shows it.
 #
-# 1. The stack has 27 C^2 weights instead of 49 C^2 (45% fewer; a regularization in
-#    itself, the paper argues) and three ReLUs instead of one, so it can represent
-#    more non-linear functions of the same patch. It is worse where latency matters
-#    more than arithmetic (three sequential layers, three activation maps to store for
-#    the backward pass) and it cannot represent every 7x7 linear filter.
-# 2. A centre pixel reaches the unit along very many paths through the stacked
-#    kernels, an edge pixel along very few: the number of paths follows a
-#    binomial-like distribution, so the gradient's magnitude decays roughly like a
-#    Gaussian from the centre (Luo et al. 2016) and the effective RF grows like the
-#    square root of the depth, not linearly.
-# 3. The activations: they grow with the batch size (every image keeps its own maps,
-#    and their gradients, for the backward pass), while the weights and their
-#    gradients and optimizer state are stored once whatever the batch size.
+# **Question 1.** Three stacked 3x3 convolutions and one 7x7 convolution have the same receptive
+# field. Give two reasons to prefer the stack, and one situation where the stack
+# is worse.
+
+# %% [markdown] tags=["student", "answer:stack_vs_7x7"]
+# *Your answer:* YOUR ANSWER HERE
+
+# %% [markdown] tags=["solution", "answer:stack_vs_7x7"]
+# **Model answer.** The stack has 27 C^2 weights instead of 49 C^2 (45% fewer; a regularization in
+# itself, the paper argues) and three ReLUs instead of one, so it can represent
+# more non-linear functions of the same patch. It is worse where latency matters
+# more than arithmetic (three sequential layers, three activation maps to store for
+# the backward pass) and it cannot represent every 7x7 linear filter.
+
+# %% [markdown]
+# **Question 2.** Your measured (effective) receptive field was smaller than the theoretical one. Why do pixels
+# at the edge of the theoretical RF contribute so little to the centre unit?
+
+# %% [markdown] tags=["student", "answer:effective_rf"]
+# *Your answer:* YOUR ANSWER HERE
+
+# %% [markdown] tags=["solution", "answer:effective_rf"]
+# **Model answer.** A centre pixel reaches the unit along very many paths through the stacked
+# kernels, an edge pixel along very few: the number of paths follows a
+# binomial-like distribution, so the gradient's magnitude decays roughly like a
+# Gaussian from the centre (Luo et al. 2016) and the effective RF grows like the
+# square root of the depth, not linearly.
+
+# %% [markdown]
+# **Question 3.** Most of VGG-16's weights are in fc1, most of its activations in block 1. Which of
+# the two limits the batch size you can train with on one GPU, and why?
+
+# %% [markdown] tags=["student", "answer:memory_batch_limit"]
+# *Your answer:* YOUR ANSWER HERE
+
+# %% [markdown] tags=["solution", "answer:memory_batch_limit"]
+# **Model answer.** The activations: they grow with the batch size (every image keeps its own maps,
+# and their gradients, for the backward pass), while the weights and their
+# gradients and optimizer state are stored once whatever the batch size.
