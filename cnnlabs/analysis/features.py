@@ -36,9 +36,9 @@ def feature_maps(model, layer_name: str, x) -> np.ndarray:
 
     Used in: labs 01 and 02.
     """
-    from cnnlabs.analysis.receptive_field import _layer_output, _single
+    from cnnlabs.analysis.graph import layer_output, single_input
 
-    output, _ = _layer_output(model, layer_name)
+    output, _ = layer_output(model, layer_name)
     x = np.asarray(x)
     expected = tuple(model.inputs[0].shape[1:])
     if x.ndim == len(expected):
@@ -49,5 +49,5 @@ def feature_maps(model, layer_name: str, x) -> np.ndarray:
             f"x has shape {x.shape}; expected (batch,) + {expected} for model {model.name!r}. "
             f"Resize or reshape the images, e.g. x.reshape((-1,) + {expected})."
         )
-    probe = keras.Model(_single(model.inputs), output)
+    probe = keras.Model(single_input(model.inputs), output)
     return np.asarray(probe(x.astype(model.inputs[0].dtype), training=False))

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from cnnlabs.analysis.graph import layer_output, single_input
 from cnnlabs.analysis.table import layer_table
 
 __all__ = [
@@ -81,27 +82,6 @@ class EmpiricalReceptiveField:
     @property
     def matches_analytic(self) -> bool:
         return self.box == self.analytic_box
-
-
-def _layer_output(model, layer_name):
-    if layer_name is None:
-        return model.outputs[0], model.layers[-1].name
-    try:
-        layer = model.get_layer(layer_name)
-    except ValueError:
-        import difflib
-
-        names = [layer.name for layer in model.layers]
-        lower = {name.lower(): name for name in names}
-        close = [lower[n] for n in difflib.get_close_matches(layer_name.lower(), list(lower), n=3)]
-        hint = f"Did you mean {' or '.join(map(repr, close))}?" if close else (
-            "Use [l.name for l in model.layers] to list them."
-        )
-        raise ValueError(
-            f"layer_name={layer_name!r} is not a layer of model {model.name!r}; expected one of "
-            f"its {len(names)} layer names. {hint}"
-        ) from None
-    return layer.output, layer.name
 
 
 def _fan_in(shape) -> int:
@@ -172,7 +152,7 @@ def _all_layers(model):
 def _unit_gradient(model, output, x, unit, channel):
     import tensorflow as tf
 
-    probe = keras.Model(_single(model.inputs), output)
+    probe = keras.Model(single_input(model.inputs), output)
     x = tf.convert_to_tensor(x)
     with tf.GradientTape() as tape:
         tape.watch(x)
@@ -253,9 +233,9 @@ def empirical_receptive_field(model, layer_name: str | None = None, unit=None,
 
     Used in: lab 03 (VGG and receptive fields).
     """
-    _, name = _layer_output(model, layer_name)
+    _, name = layer_output(model, layer_name)
     copy = linearized_copy(model)
-    output, _ = _layer_output(copy, name)
+    output, _ = layer_output(copy, name)
     unit = _centre_unit(output.shape, unit)
     shape = (1,) + tuple(copy.inputs[0].shape[1:])
     grad = _unit_gradient(copy, output, np.ones(shape, "float64"), unit, channel)[0]
@@ -334,9 +314,9 @@ def effective_receptive_field(model, layer_name: str | None = None, unit=None, *
     """
     import tensorflow as tf
 
-    output, name = _layer_output(model, layer_name)
+    output, name = layer_output(model, layer_name)
     unit = _centre_unit(output.shape, unit)
-    probe = keras.Model(_single(model.inputs), output)
+    probe = keras.Model(single_input(model.inputs), output)
     rng = np.random.default_rng(seed)
     shape = (samples,) + tuple(model.inputs[0].shape[1:])
     x = tf.convert_to_tensor(rng.standard_normal(shape).astype(model.inputs[0].dtype))
@@ -351,8 +331,3 @@ def effective_receptive_field(model, layer_name: str | None = None, unit=None, *
     erf = grad / peak if peak > 0 else grad
     return EffectiveReceptiveField(name, unit, erf, _analytic_box(model, name, unit, erf.shape),
                                    samples)
-
-
-def _single(inputs):
-    """A model's input structure: the tensor itself for single-input models."""
-    return inputs[0] if len(inputs) == 1 else inputs

@@ -40,21 +40,16 @@ from dataclasses import dataclass, field
 
 import keras
 
+from cnnlabs import arithmetic
+from cnnlabs.analysis.graph import functional_graph, nodes
+
 __all__ = ["LayerRow", "ModelTable", "count_macs", "layer_table"]
 
 
-@dataclass(frozen=True)
-class _Axis:
-    lo: float
-    hi: float
-    jump: float
-
-    @property
-    def size(self) -> float:
-        return self.hi - self.lo + 1
-
-
-_Spatial = tuple[_Axis, _Axis] | None  # None: the unit sees the whole input
+# Per spatial axis, what the first unit sees (`arithmetic.ReceptiveField`: size, jump and
+# centre); None: the unit sees the whole input.
+_Spatial = tuple[arithmetic.ReceptiveField, arithmetic.ReceptiveField] | None
+_PIXEL = arithmetic.ReceptiveField(size=1, jump=1, start=0.0)  # an input pixel
 
 
 @dataclass
@@ -232,32 +227,8 @@ def _square(pair):
 
 
 # ------------------------------------------------------------------ graph walking
-
-
-def _graph(model) -> keras.Model:
-    """The functional graph behind a model (Sequential models keep one)."""
-    if isinstance(model, keras.Sequential):
-        functional = getattr(model, "_functional", None)
-        if functional is None:
-            raise ValueError(
-                f"model {model.name!r} is a Sequential model that has not been built, so its "
-                f"layers have no shapes yet; expected a built model. Start it with "
-                f"keras.Input(shape=(height, width, channels)) or call "
-                f"model.build((None, height, width, channels)) first."
-            )
-        return functional
-    if not hasattr(model, "_nodes_by_depth") or not isinstance(model, keras.Model):
-        raise TypeError(
-            f"layer_table needs a Sequential or functional keras.Model; got "
-            f"{type(model).__name__}. Build the model with keras.Input and layer calls "
-            f"(functional API) or keras.Sequential."
-        )
-    return model
-
-
-def _nodes(graph):
-    for depth in sorted(graph._nodes_by_depth, reverse=True):
-        yield from graph._nodes_by_depth[depth]
+# (the nodes come from cnnlabs.analysis.graph, the one module that reads Keras's
+# private graph attributes)
 
 
 def _spatial_dims(shape, data_format: str = "channels_last"):
@@ -271,20 +242,17 @@ def _channels(shape, data_format: str = "channels_last"):
 
 
 def _window(state: _Spatial, kernel, strides, pads_before, dilation=(1, 1)) -> _Spatial:
+    """One step of `arithmetic.receptive_field_step` per spatial axis."""
     if state is None:
         return None
-    out = []
-    for axis, k, s, p, d in zip(state, kernel, strides, pads_before, dilation):
-        k_eff = d * (k - 1) + 1
-        out.append(_Axis(axis.lo - p * axis.jump, axis.hi + (k_eff - 1 - p) * axis.jump,
-                         axis.jump * s))
-    return tuple(out)
+    return tuple(
+        arithmetic.receptive_field_step(axis, k, s, p, d)
+        for axis, k, s, p, d in zip(state, kernel, strides, pads_before, dilation)
+    )
 
 
 def _same_before(size, k, s, d) -> int:
-    from cnnlabs.arithmetic import padding_amounts
-
-    return padding_amounts(size, k, s, "same", d)[0]
+    return arithmetic.padding_amounts(size, k, s, "same", d)[0]
 
 
 def _pads(layer, in_shape, kernel, strides, dilation) -> tuple[int, int]:
@@ -388,14 +356,15 @@ def _merge(layer, in_shapes, in_states, out_dims, notes) -> _Spatial:
         jumps = {a.jump for a in axes}
         if len(jumps) > 1:
             notes.append(f"{layer.name}: incoming jumps {sorted(jumps)} differ; kept the largest.")
-        out.append(_Axis(min(a.lo for a in axes), max(a.hi for a in axes), max(jumps)))
+        lo, hi = min(a.span[0] for a in axes), max(a.span[1] for a in axes)
+        out.append(arithmetic.ReceptiveField(size=hi - lo + 1, jump=max(jumps), start=(lo + hi) / 2))
     return tuple(out)
 
 
 def _span(state: _Spatial):
     if state is None:
         return None
-    return tuple((_num(a.lo), _num(a.hi)) for a in state)
+    return tuple((_num(a.span[0]), _num(a.span[1])) for a in state)
 
 
 def _num(value):
@@ -409,7 +378,7 @@ def _weights_count(weights) -> int:
 def _walk(graph, states: dict, rows: list, seen: set, notes: list, prefix: str,
           names: dict) -> None:
     """Fill ``states`` (tensor id -> spatial state) and ``rows`` for every node of ``graph``."""
-    for node in _nodes(graph):
+    for node in nodes(graph):
         layer = node.operation
         outputs = list(node.output_tensors)
         if isinstance(layer, keras.layers.InputLayer):
@@ -417,9 +386,7 @@ def _walk(graph, states: dict, rows: list, seen: set, notes: list, prefix: str,
                 if id(tensor) in states:
                     continue  # a nested model's input, already mapped to the outer tensor
                 dims = _spatial_dims(tensor.shape)
-                states[id(tensor)] = (
-                    None if dims is None else (_Axis(0, 0, 1), _Axis(0, 0, 1))
-                )
+                states[id(tensor)] = None if dims is None else (_PIXEL, _PIXEL)
                 names[id(tensor)] = prefix + layer.name
                 if not prefix:
                     rows.append(LayerRow(layer.name, "InputLayer", tuple(tensor.shape), 0, 0, 0,
@@ -431,7 +398,7 @@ def _walk(graph, states: dict, rows: list, seen: set, notes: list, prefix: str,
         in_states = [states.get(id(t)) for t in inputs]
         in_names = [names.get(id(t), "?") for t in inputs]
         if isinstance(layer, keras.Model):
-            inner = _graph(layer)
+            inner = functional_graph(layer)
             for inner_in, tensor in zip(inner.inputs, inputs):
                 states[id(inner_in)] = states.get(id(tensor))
                 names[id(inner_in)] = names.get(id(tensor), "?")
@@ -496,7 +463,7 @@ def layer_table(model) -> ModelTable:
 
     Used in: labs 01-06 (the "what did we build" cells).
     """
-    graph = _graph(model)
+    graph = functional_graph(model)
     rows: list[LayerRow] = []
     notes: list[str] = []
     _walk(graph, {}, rows, set(), notes, "", {})
