@@ -411,8 +411,9 @@ def _walk(graph, states: dict, rows: list, seen: set, notes: list, prefix: str,
         out_shape = tuple(outputs[0].shape)
         first_call = id(layer) not in seen
         seen.add(id(layer))
-        trainable = _weights_count(layer.trainable_weights) if first_call else 0
-        frozen = _weights_count(layer.non_trainable_weights) if first_call else 0
+        # an operation such as keras.ops.add (y + x) has no weights attribute at all
+        trainable = _weights_count(getattr(layer, "trainable_weights", [])) if first_call else 0
+        frozen = _weights_count(getattr(layer, "non_trainable_weights", [])) if first_call else 0
         macs = _layer_macs(layer, in_shapes, out_shape) if inputs else 0
         state = _layer_rf(layer, in_shapes, in_states, out_shape, notes)
         for tensor in outputs:
