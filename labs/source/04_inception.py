@@ -452,8 +452,9 @@ for name, multi in results.items():
             f"{name} reached only {result.test_accuracy:.1%} test accuracy (chance 10%, "
             f"expected > {target:.0%} after {result.budget()})."
         )
-plotting.plot_history(results, "accuracy",
-                      title=f"Small GoogLeNet vs plain CNN on {DATASET}: accuracy per epoch "
+# the training accuracy per epoch; the test accuracy after training is printed above
+plotting.plot_history(results, "accuracy", validation=False,
+                      title=f"Small GoogLeNet vs plain CNN on {DATASET}: training accuracy "
                       "(mean +/- std over seeds)")
 
 # %% [markdown]

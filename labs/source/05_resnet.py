@@ -32,6 +32,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import tensorflow as tf
 from keras import layers
+from matplotlib.ticker import MaxNLocator
 
 from cnnlabs import datasets, plotting
 from cnnlabs.analysis import layer_table
@@ -54,7 +55,7 @@ check = checker("05_resnet")
 # cell runs and that the networks learn, not the paper's result.
 PROFILE = get_profile()
 DATASET = PROFILE.pick(smoke="fashion_mnist", full="cifar10")
-DEPTHS = PROFILE.pick(smoke=(8, 14), full=(20, 56))
+DEPTHS = PROFILE.pick(smoke=(8, 14), full=(20, 56), grade=(8,))  # grade: the autograder
 TRAIN_EXAMPLES = PROFILE.pick(smoke=1_000, full=None)  # None: all 50,000
 TEST_EXAMPLES = PROFILE.pick(smoke=500, full=None)
 EPOCHS = PROFILE.pick(smoke=2, full=10)
@@ -63,9 +64,11 @@ BATCH_SIZE = PROFILE.pick(smoke=32, full=128)
 # the smoke run has only ~60 steps, so it averages faster than Keras's default 0.99.
 BN_MOMENTUM = PROFILE.pick(smoke=0.9, full=0.99)
 LEARNING_RATE = 1e-3  # Adam; the paper uses SGD 0.1 with momentum for 64k iterations
-GRADIENT_DEPTH = 56  # one forward and backward pass: affordable even on a CPU
-GRADIENT_BATCH = PROFILE.pick(smoke=16, full=128)
-LESION_EXAMPLES = PROFILE.pick(smoke=500, full=2_000)
+# one forward and backward pass: affordable even on a CPU (the grade profile, in which the
+# autograder runs every cell in seconds, uses the smallest network; no answer depends on it)
+GRADIENT_DEPTH = PROFILE.pick(smoke=56, full=56, grade=8)
+GRADIENT_BATCH = PROFILE.pick(smoke=16, full=128, grade=4)
+LESION_EXAMPLES = PROFILE.pick(smoke=500, full=2_000, grade=64)
 
 # %% [markdown]
 # ## 1. The residual block
@@ -182,10 +185,27 @@ check("projection_block", projection_block_model)
 # sub-model (`stage2_block1`, ...), so that Section 6 can remove one.
 
 # %%
-identity_fn = or_reference(identity_block, lambda: fallbacks.residual_identity_block,
-                           "identity_block")
-projection_fn = or_reference(projection_block, lambda: fallbacks.residual_projection_block,
-                             "projection_block")
+def working_block(block, stand_in, what, input_shape, *args):
+    """`block` if it builds a block with the right output shape, else `stand_in`, saying why."""
+    try:
+        got = tuple(block(keras.Input(input_shape), *args).shape)
+        want = tuple(stand_in(keras.Input(input_shape), *args).shape)
+        if got != want:
+            raise ValueError(f"it maps {(None, *input_shape)} to {got}, expected {want}")
+        return block
+    except Exception as exc:  # a wrong answer must not stop Run All
+        print(f"Your {what} cannot build the networks below ({type(exc).__name__}: {exc}); "
+              "using the library's block instead so the rest of the lab runs.")
+        return stand_in
+
+
+identity_fn = working_block(
+    or_reference(identity_block, lambda: fallbacks.residual_identity_block, "identity_block"),
+    fallbacks.residual_identity_block, "identity_block", (8, 8, 16), 16)
+projection_fn = working_block(
+    or_reference(projection_block, lambda: fallbacks.residual_projection_block,
+                 "projection_block"),
+    fallbacks.residual_projection_block, "projection_block", (8, 8, 16), 32, 2)
 
 
 def zero_pad_block(x, filters, strides=2):
@@ -286,17 +306,28 @@ check("option_c_extra_params", option_c_extra_params)
 # %%
 # NBVAL_CHECK_OUTPUT
 counts = {option: cifar_net(20, shortcut=option).count_params() for option in "ABC"}
-for option, count in counts.items():
-    print(f"ResNet-20, option {option}: {count:>8,} parameters  (+{count - counts['A']:,} over A)")
-print(f"B adds {(counts['B'] - counts['A']) / counts['A']:.1%}, C adds "
-      f"{(counts['C'] - counts['A']) / counts['A']:.1%} to ResNet-20")
+for option, yours in (("B", option_b_extra_params), ("C", option_c_extra_params)):
+    keras_extra = counts[option] - counts["A"]
+    if yours is ...:
+        print(f"option {option}: write your count in Exercise 3 first; this cell then compares "
+              "it with Keras's.")
+    elif yours == keras_extra:
+        print(f"option {option}: your count agrees with Keras's; it adds "
+              f"{keras_extra / counts['A']:.1%} to the {counts['A']:,} parameters of option A.")
+    else:
+        print(f"option {option}: your count {yours!r} differs from Keras's; the check above "
+              "says what to look at.")
 
 # %%
-# The model zoo's CIFAR ResNets (cnnlabs.models, built independently) must count the same.
+# The model zoo's CIFAR ResNets (cnnlabs.models, built independently) should count the same.
 zoo_counts = {option: build_model("resnet20", shortcut=option).count_params() for option in "ABC"}
-print(f"cnnlabs.models resnet20 with options A/B/C: {list(zoo_counts.values())}; "
-      f"the networks built from your blocks agree: {zoo_counts == counts}")
-assert zoo_counts == counts, (zoo_counts, counts)
+for option in "ABC":
+    agree = "agrees" if zoo_counts[option] == counts[option] else "DIFFERS"
+    print(f"ResNet-20 option {option}: built from your blocks {counts[option]:,} parameters, "
+          f"cnnlabs.models {zoo_counts[option]:,}: {agree}")
+if zoo_counts != counts:
+    print("Your blocks give networks of another size than the library's: check Exercises 1 "
+          "and 2 (biases, the number of layers, the projection's width).")
 
 # %% [markdown]
 # The paper found B slightly better than A and C marginally better than B on ImageNet
@@ -351,8 +382,9 @@ for residual in (False, True):
         seed_everything(0)
         model = cifar_net(depth, residual=residual, input_shape=x_train.shape[1:],
                           num_classes=num_classes)
-        result = train(model, (x_train, y_train), validation_data=(x_test, y_test),
-                       test_data=(x_test, y_test), epochs=EPOCHS, batch_size=BATCH_SIZE,
+        print(f"training {model.name} ({EPOCHS} epochs of {len(x_train):,} images) ...",
+              flush=True)
+        result = train(model, (x_train, y_train), test_data=(x_test, y_test), epochs=EPOCHS, batch_size=BATCH_SIZE,
                        learning_rate=LEARNING_RATE, verbose=0)
         runs[model.name] = result
         print(f"{model.name:<11} training error {1 - result.history['accuracy'][-1]:6.1%}  "
@@ -376,6 +408,7 @@ for ax, residual in zip(axes, (False, True)):
                 label=f"{name}: training error")
     ax.set(title=f"{'Residual' if residual else 'Plain'} networks on {DATASET}",
            xlabel="epoch", ylabel="training error (%)")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.legend(fontsize="small")
 plt.show()
 if PROFILE.is_smoke:

@@ -50,13 +50,16 @@ check = checker("06_batchnorm")
 # GPU) uses CIFAR-10 with 20,000 training images and a wider sweep.
 PROFILE = get_profile()
 DATASET = PROFILE.pick(smoke="fashion_mnist", full="cifar10")
-TRAIN_EXAMPLES = PROFILE.pick(smoke=3_000, full=20_000)
-TEST_EXAMPLES = PROFILE.pick(smoke=1_000, full=10_000)
+# grade: the autograder runs every cell in seconds; no graded answer depends on training
+TRAIN_EXAMPLES = PROFILE.pick(smoke=3_000, full=20_000, grade=256)
+TEST_EXAMPLES = PROFILE.pick(smoke=1_000, full=10_000, grade=256)
 EPOCHS = PROFILE.pick(smoke=2, full=5)
 BATCH_SIZE = 32
 BN_MOMENTUM = 0.9  # Keras's default is 0.99; see Section 3
-LEARNING_RATES = PROFILE.pick(smoke=(0.01, 0.1, 1.0), full=(0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0))
-EVAL_BATCH_SIZES = PROFILE.pick(smoke=(2, 8, 32, 256), full=(1, 2, 4, 8, 16, 32, 64, 256))
+LEARNING_RATES = PROFILE.pick(smoke=(0.01, 0.1, 1.0), full=(0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0),
+                              grade=(0.1,))
+EVAL_BATCH_SIZES = PROFILE.pick(smoke=(2, 8, 32, 256), full=(1, 2, 4, 8, 16, 32, 64, 256),
+                                grade=(32,))
 
 # %% [markdown]
 # ## 1. The training transform (Algorithm 1)
@@ -208,21 +211,42 @@ keras_bn.gamma.assign(gamma)
 keras_bn.beta.assign(beta)
 
 y_keras_train = keras.ops.convert_to_numpy(keras_bn(x_batch, training=True))  # also updates the moving stats
-y_ours, batch_mean, batch_var = bn_train_fn(x_batch.astype("float64"), gamma, beta, eps=1e-3)
-moving_mean = update_fn(np.zeros(4), batch_mean, momentum=0.99)  # Keras starts at mean 0, var 1
-moving_var = update_fn(np.ones(4), batch_var, momentum=0.99)
 y_keras_infer = keras.ops.convert_to_numpy(keras_bn(x_batch, training=False))
-y_ours_infer = bn_infer_fn(x_batch.astype("float64"), gamma, beta, moving_mean, moving_var, eps=1e-3)
+# The batch statistics the moving averages start from, taken from Keras's own layer so that
+# each of your functions is compared on its own.
+_, keras_batch_mean, keras_batch_var = fallbacks.batchnorm_train(x_batch, gamma, beta)
 
+
+def max_difference(compute, reference):
+    """max |yours - Keras|, or a sentence saying why it cannot be computed."""
+    try:
+        yours = np.asarray(compute(), dtype="float64")
+    except Exception as exc:  # a wrong answer must not stop Run All
+        return f"your function raised {type(exc).__name__}: {exc}"
+    if yours.shape != np.shape(reference):
+        return f"your result has shape {yours.shape}, Keras's has shape {np.shape(reference)}"
+    return float(np.abs(yours - reference).max())
+
+
+x64 = x_batch.astype("float64")
 diffs = {
-    "training output (batch statistics)": np.abs(y_ours - y_keras_train).max(),
-    "moving mean after one step": np.abs(moving_mean - keras_bn.moving_mean.numpy()).max(),
-    "moving variance after one step": np.abs(moving_var - keras_bn.moving_variance.numpy()).max(),
-    "inference output (moving averages)": np.abs(y_ours_infer - y_keras_infer).max(),
+    "training output (batch statistics)": max_difference(
+        lambda: bn_train_fn(x64, gamma, beta, eps=1e-3)[0], y_keras_train),
+    "moving mean after one step": max_difference(  # Keras starts at mean 0 and variance 1
+        lambda: update_fn(np.zeros(4), keras_batch_mean, momentum=0.99),
+        keras_bn.moving_mean.numpy()),
+    "moving variance after one step": max_difference(
+        lambda: update_fn(np.ones(4), keras_batch_var, momentum=0.99),
+        keras_bn.moving_variance.numpy()),
+    "inference output (moving averages)": max_difference(
+        lambda: bn_infer_fn(x64, gamma, beta, keras_bn.moving_mean.numpy(),
+                            keras_bn.moving_variance.numpy(), eps=1e-3), y_keras_infer),
 }
 for what, diff in diffs.items():
-    print(f"{what:<38} max |yours - Keras| < 1e-5: {diff < 1e-5}")
-assert all(diff < 1e-5 for diff in diffs.values()), diffs
+    verdict = diff < 1e-5 if isinstance(diff, float) else f"no: {diff}"
+    print(f"{what:<38} max |yours - Keras| < 1e-5: {verdict}")
+if not all(isinstance(diff, float) and diff < 1e-5 for diff in diffs.values()):
+    print("Some of your functions differ from Keras's layer: the check cells above say what to fix.")
 
 # %% [markdown]
 # Notice how different the two Keras outputs are for the *same* input: after one
@@ -270,6 +294,12 @@ plt.show()
 # optimizer of the paper's era, over a sweep of learning rates. The paper's claim
 # (Section 3.3) is that BN makes training insensitive to the scale of the weights and
 # so allows much higher learning rates.
+#
+# The right-hand plot of the next figure shows Keras's *running* training accuracy: at
+# each step, the mean over the batches seen so far in the current epoch. It jumps at
+# every epoch boundary (grey lines) because the mean restarts there: the old average
+# still carried the poor first batches of the epoch, the new one starts from a batch
+# the network, trained for a whole epoch more, already classifies well.
 #
 # *Budget.* The network costs about 2 million multiply-accumulates (MACs) per 28x28
 # image forward (about 2.7 M at 32x32x3). The full profile trains 2 x 7 learning rates
@@ -372,6 +402,11 @@ for batchnorm, label in ((False, "plain"), (True, "with BN")):
     ax_curve.plot(np.arange(1, len(trace) + 1), trace, label=label)
     print(f"{label:<8} lr={curve_lr}: running training accuracy reaches {level:.0%} "
           f"after {steps_to(trace, level) or 'more than ' + str(len(trace))} steps")
+epochs_run = len(sweep[True, curve_lr]["result"].history["loss"])
+steps_per_epoch = len(sweep[True, curve_lr]["steps"]) // epochs_run
+for epoch in range(1, epochs_run):  # Keras restarts its running average at every epoch
+    ax_curve.axvline(epoch * steps_per_epoch + 0.5, color="0.6", linewidth=0.8,
+                     label="epoch boundary: the running mean restarts" if epoch == 1 else None)
 ax_curve.axhline(level, color="k", linestyle=":", label=f"target {level:.0%}")
 ax_curve.set(title=f"Training accuracy per step, learning rate {curve_lr}",
              xlabel=f"training step (batch of {BATCH_SIZE})",
@@ -496,12 +531,16 @@ def with_population_statistics(model, x, batch_size=256):
 
 
 start = time.perf_counter()
+print("evaluating with the moving averages, never-updated and re-estimated statistics ...",
+      flush=True)
 moving_accuracy = evaluate(bn_model, (x_test, y_test))["accuracy"]
 reset_accuracy = evaluate(with_reset_moving_averages(bn_model), (x_test, y_test))["accuracy"]
 population_accuracy = evaluate(with_population_statistics(bn_model, x_train),
                                (x_test, y_test))["accuracy"]
-batch_stat_accuracy = {b: accuracy_with_batch_statistics(bn_model, x_test, y_test, b)
-                       for b in EVAL_BATCH_SIZES}
+batch_stat_accuracy = {}
+for b in EVAL_BATCH_SIZES:
+    print(f"evaluating with the batch statistics of test batches of {b} ...", flush=True)
+    batch_stat_accuracy[b] = accuracy_with_batch_statistics(bn_model, x_test, y_test, b)
 print(f"evaluated {len(x_test):,} test images {3 + len(EVAL_BATCH_SIZES)} ways "
       f"in {time.perf_counter() - start:.1f} s")
 print(f"moving averages (correct):     {moving_accuracy:.1%}")
@@ -614,24 +653,30 @@ conv, bn = bn_model.get_layer("conv1"), bn_model.get_layer("bn1")
 kernel = conv.get_weights()[0]
 bias = np.zeros(kernel.shape[-1], "float32")  # conv1 has no bias: BN's beta replaces it
 gamma_, beta_, mean_, var_ = bn.get_weights()
-folded_kernel, folded_bias = fold_fn(kernel, bias, gamma_, beta_, mean_, var_, eps=bn.epsilon)
-
+library_kernel, library_bias = fold_bn(conv, bn)  # cnnlabs.layers' own implementation
 folded_conv = layers.Conv2D(kernel.shape[-1], 3, padding="same", name="conv1_folded")
 folded_conv.build((None, *x_test.shape[1:]))
-folded_conv.set_weights([np.asarray(folded_kernel, "float32"), np.asarray(folded_bias, "float32")])
+try:
+    folded_kernel, folded_bias = fold_fn(kernel, bias, gamma_, beta_, mean_, var_, eps=bn.epsilon)
+    folded_conv.set_weights([np.asarray(folded_kernel, "float32"),
+                             np.asarray(folded_bias, "float32")])
+except Exception as exc:  # a wrong answer must not stop Run All
+    print(f"Your fold_batchnorm cannot be used here ({type(exc).__name__}: {exc}); "
+          "using cnnlabs.layers.fold_bn instead so the rest of the lab runs.")
+    folded_kernel, folded_bias = library_kernel, library_bias
+    folded_conv.set_weights([folded_kernel, folded_bias])
 pair = keras.Model(bn_model.input, bn_model.get_layer("bn1").output)
 reference_out = keras.ops.convert_to_numpy(pair(x_test[:256], training=False))
 folded_out = keras.ops.convert_to_numpy(folded_conv(x_test[:256]))
 gap = float(np.abs(reference_out - folded_out).max())
 print(f"conv1 + bn1 vs one folded conv1 on 256 test images: max |difference| = {gap:.1e} "
       f"(activations range over {np.ptp(reference_out):.1f})")
-assert gap < 1e-3 * max(1.0, float(np.ptp(reference_out))), "The folded convolution differs."
-
-library_kernel, library_bias = fold_bn(conv, bn)  # cnnlabs.layers' own implementation
 library_gap = max(float(np.abs(library_kernel - folded_kernel).max()),
                   float(np.abs(library_bias - folded_bias).max()))
 print(f"your fold vs cnnlabs.layers.fold_bn: max |difference| = {library_gap:.1e}")
-assert library_gap < 1e-4, "Your folded kernel or bias differs from cnnlabs.layers.fold_bn."
+if gap > 1e-3 * max(1.0, float(np.ptp(reference_out))) or library_gap > 1e-4:
+    print("Your folded convolution differs from conv1 + bn1: the check of Exercise 3 says what "
+          "to fix.")
 
 # %% [markdown]
 # **Question 3.** Can you fold BN into the convolution during *training*? What about
