@@ -42,6 +42,8 @@ __all__ = [
     "pool_output_size",
     "receptive_field",
     "receptive_field_step",
+    "separable_conv2d_macs",
+    "separable_conv2d_params",
     "stacked_receptive_field",
 ]
 
@@ -351,6 +353,36 @@ def depthwise_conv2d_params(
     return k_h * k_w * in_channels * m + (in_channels * m if use_bias else 0)
 
 
+def separable_conv2d_params(
+    kernel_size, in_channels: int, filters: int, *, depth_multiplier: int = 1,
+    use_bias: bool = True,
+) -> int:
+    """Number of parameters of a ``SeparableConv2D`` layer (depthwise, then 1x1 pointwise).
+
+    ``params = k_h * k_w * C_in * m + C_in * m * C_out + (C_out if use_bias else 0)``:
+    the depthwise kernels (no bias) plus a 1x1 convolution from ``C_in * m`` maps.
+
+    Args:
+        kernel_size: int or ``(k_h, k_w)`` of the depthwise step.
+        in_channels: int, ``C_in``.
+        filters: int, ``C_out``.
+        depth_multiplier: int, ``m`` (default 1).
+        use_bias: bool, one bias per output map (default True).
+
+    Returns:
+        int, trainable parameters.
+
+    Example:
+        >>> separable_conv2d_params(3, 728, 728, use_bias=False)  # Xception middle flow
+        536536
+    """
+    depthwise = depthwise_conv2d_params(
+        kernel_size, in_channels, depth_multiplier=depth_multiplier, use_bias=False
+    )
+    m = _positive_int("depth_multiplier", depth_multiplier, "Use depth_multiplier=1.")
+    return depthwise + conv2d_params(1, in_channels * m, filters, use_bias=use_bias)
+
+
 def dense_params(in_features: int, units: int, *, use_bias: bool = True) -> int:
     """Number of parameters of a ``Dense`` layer: ``in * out + (out if use_bias else 0)``.
 
@@ -458,6 +490,37 @@ def depthwise_conv2d_macs(output_hw, in_channels: int, kernel_size, *, depth_mul
     h, w = _pair("output_hw", output_hw)
     return h * w * depthwise_conv2d_params(
         kernel_size, in_channels, depth_multiplier=depth_multiplier, use_bias=False
+    )
+
+
+def separable_conv2d_macs(
+    output_hw, in_channels: int, filters: int, kernel_size, *, depth_multiplier: int = 1
+) -> int:
+    """Multiply-accumulates of a ``SeparableConv2D`` layer for one example.
+
+    ``MACs = H_out * W_out * (k_h * k_w * C_in * m + C_in * m * C_out)``: the
+    depthwise step plus the 1x1 pointwise step, ``1/C_out + 1/(k_h k_w)`` of a
+    standard convolution when ``m = 1`` (Howard et al. 2017, Eq. 5).
+
+    Args:
+        output_hw: int or ``(H_out, W_out)``.
+        in_channels: int, ``C_in``.
+        filters: int, ``C_out``.
+        kernel_size: int or ``(k_h, k_w)``.
+        depth_multiplier: int, ``m`` (default 1).
+
+    Returns:
+        int, MACs per example.
+
+    Example:
+        >>> separable_conv2d_macs(14, 512, 512, 3) / conv2d_macs(14, 512, 512, 3)  # 1/512 + 1/9
+        0.11306423611111112
+
+    Used in: lab 07.
+    """
+    h, w = _pair("output_hw", output_hw)
+    return h * w * separable_conv2d_params(
+        kernel_size, in_channels, filters, depth_multiplier=depth_multiplier, use_bias=False
     )
 
 

@@ -268,6 +268,10 @@ def _layer_macs(layer, in_shapes, out_shape) -> int:
     in_shape = in_shapes[0] if in_shapes else None
     data_format = getattr(layer, "data_format", "channels_last")
     L = keras.layers
+    if isinstance(layer, L.DepthwiseConv2D | L.SeparableConv2D | L.Conv2D) and (
+        data_format == "channels_last" and not isinstance(layer, L.Conv2DTranspose)
+    ):
+        return _conv2d_macs(layer, in_shape, out_shape)
     if isinstance(layer, L.DepthwiseConv2D | L.DepthwiseConv1D):
         spatial = math.prod(out_shape[1:-1] if data_format == "channels_last" else out_shape[2:])
         return spatial * _channels(in_shape, data_format) * layer.depth_multiplier * math.prod(
@@ -294,6 +298,26 @@ def _layer_macs(layer, in_shapes, out_shape) -> int:
         spatial = math.prod(out_shape[1:-1])
         return spatial * math.prod(layer.kernel_size) * layer.num_connections
     return 0
+
+
+def _conv2d_macs(layer, in_shape, out_shape) -> int:
+    """MACs of a channels-last 2D convolution, by the formulas of :mod:`cnnlabs.arithmetic`."""
+    from cnnlabs import arithmetic
+
+    L = keras.layers
+    output_hw, c_in = tuple(out_shape[1:3]), in_shape[-1]
+    if isinstance(layer, L.DepthwiseConv2D):
+        return arithmetic.depthwise_conv2d_macs(
+            output_hw, c_in, layer.kernel_size, depth_multiplier=layer.depth_multiplier
+        )
+    if isinstance(layer, L.SeparableConv2D):
+        return arithmetic.separable_conv2d_macs(
+            output_hw, c_in, layer.filters, layer.kernel_size,
+            depth_multiplier=layer.depth_multiplier,
+        )
+    return arithmetic.conv2d_macs(
+        output_hw, c_in, layer.filters, layer.kernel_size, groups=layer.groups
+    )
 
 
 def _layer_rf(layer, in_shapes, in_states, out_shape, notes) -> _Spatial:

@@ -47,6 +47,18 @@ EXPECTED_PARAMS = {
     "preact_resnet20": 271_098,
     "preact_resnet56": 857_082,
     "preact_resnet110": 1_736_058,
+    "mobilenet_v1": 4_253_864,
+    "mobilenet_v2": 3_538_984,
+    "mobilenet_cifar": 834_666,
+    "xception": 22_910_480,
+    "densenet121": 8_062_504,
+    "densenet169": 14_307_880,
+    "densenet201": 20_242_984,
+    "densenet_cifar": 181_210,
+    "resnext50_32x4d": 25_097_128,
+    "resnext_cifar": 254_442,
+    "se_resnet50": 28_141_144,
+    "se_resnet_cifar": 273_471,
 }
 
 # ImageNet-sized models: trained and round-tripped at a small input, 10 classes.
@@ -58,13 +70,22 @@ SMALL_SIZE = {
         name: {"input_shape": (32, 32, 3), "num_classes": 10}
         for name in ("vgg11", "vgg13", "vgg16", "vgg19")
         + ("resnet18", "resnet34", "resnet50", "resnet101", "resnet152")
+        + ("mobilenet_v1", "mobilenet_v2", "densenet121", "densenet169", "densenet201")
+        + ("resnext50_32x4d", "se_resnet50")
     },
+    "xception": {"input_shape": (71, 71, 3), "num_classes": 10},
 }
 # Deep models whose round trip or training steps take several seconds each.
 # Builds that take several seconds each; their counts are also checked by hand
 # formulas in test_vgg.py / test_resnet.py, so the default suite skips them.
 SLOW_BUILD = {"vgg11", "vgg13", "vgg19", "resnet101", "resnet152"}
+# Lab 07's ImageNet models: their counts are checked in test_mobilenet.py, test_xception.py,
+# test_densenet.py, test_resnext.py and test_senet.py (against keras.applications or the papers).
+SLOW_BUILD |= {"xception", "densenet121", "densenet169", "densenet201"}
+SLOW_BUILD |= {"resnext50_32x4d", "se_resnet50"}
 HEAVY = {"resnet101", "resnet152", "resnet110", "plain110", "preact_resnet110", "vgg19"}
+HEAVY |= {"xception", "densenet121", "densenet169", "densenet201", "resnext50_32x4d"}
+HEAVY |= {"se_resnet50"}
 
 
 def names(heavy_marks=(), deep=()):
@@ -153,6 +174,10 @@ DEEP_TRAINING = {
     "resnet110",
     "plain110",
     "preact_resnet110",
+    "mobilenet_v1",
+    "densenet169",
+    "densenet201",
+    "xception",
 }
 
 
