@@ -274,6 +274,10 @@ QUESTIONS = with_stored("04_inception", (
             naive_case("7x9x3 input, filters 5/3/7", (7, 9, 3), 5, 3, 7,
                        hint="The output has filters_1x1 + filters_3x3 + filters_5x5 + channels "
                        "channels; use the filter arguments, not constants."),
+            naive_case("a 4x4x1 input (smaller than the 5x5 kernel), filters 1/2/1", (4, 4, 1),
+                       1, 2, 1,
+                       hint="padding='same' keeps 4x4 even where the 5x5 kernel is larger than "
+                       "the input; one input channel gives one pooled channel."),
         ),
     ),
     Question(
@@ -291,6 +295,10 @@ QUESTIONS = with_stored("04_inception", (
             bottleneck_case("module 3a widths, scaled down: 8x8x24 input, 8, 12->16, 2->4, 5",
                             (8, 8, 24), (8, 12, 16, 2, 4, 5),
                             hint="Every convolution has activation='relu' and padding='same'."),
+            bottleneck_case("reductions wider than the input: 5x6x2 input, 3, 8->5, 6->2, 4",
+                            (5, 6, 2), (3, 8, 5, 6, 2, 4),
+                            hint="A reduction may have more channels than its input; use the "
+                            "width arguments, not the input's channels."),
         ),
     ),
     value_question(

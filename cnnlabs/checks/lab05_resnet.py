@@ -369,6 +369,15 @@ QUESTIONS = with_stored(
                     hint="With padding='same' a stride-2 3x3 convolution maps 7 pixels to 4, "
                     "and so does the stride-2 1x1 shortcut.",
                 ),
+                projection_case(
+                    "stride 1 on a rectangular 6x9x4 input -> 12 channels (a change of width "
+                    "only)",
+                    (6, 9, 4),
+                    12,
+                    strides=1,
+                    hint="Use the strides argument: with strides=1 only the width changes, and "
+                    "the 1x1 projection still matches the channels.",
+                ),
             ),
         ),
         Question(
