@@ -23,13 +23,23 @@ import os
 import queue
 import re
 import secrets
+import signal
+import threading
 import zipfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from autograder import report
-from autograder.grade import LabSpec, SubmissionResult, _whole_failure, grade_submission, load_lab
+from autograder.grade import (
+    LabSpec,
+    SubmissionResult,
+    _whole_failure,
+    grade_submission,
+    load_lab,
+    submission_key,
+)
+from autograder.progress import GradingProgress
 from autograder.sandbox import Limits, SandboxUnavailable
 
 MAX_MEMBERS = 5000
@@ -41,6 +51,25 @@ _READABLE_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2
 
 class BatchInputError(ValueError):
     """A submissions argument that does not exist."""
+
+
+class BatchInterrupted(KeyboardInterrupt):
+    """Ctrl-C stopped a grading run; every submission graded until then is saved.
+
+    Attributes:
+        graded: int, submissions graded (and saved) by this run.
+        not_started: int, submissions left for the next run.
+        abandoned: int, submissions being graded when a second Ctrl-C came: not
+            saved, graded by the next run (their kernels die with the grader).
+    """
+
+    def __init__(self, graded: int, not_started: int, abandoned: int = 0):
+        self.graded, self.not_started, self.abandoned = graded, not_started, abandoned
+        left = not_started + abandoned
+        super().__init__(
+            f"interrupted: {_count(graded)} graded and saved by this run, {left} left; "
+            "run the same command again to grade only those."
+        )
 
 
 @dataclass
@@ -59,6 +88,11 @@ class BatchResult:
     graded: int = 0  # graded in this run
     skipped: int = 0  # unchanged since the last run into the same folder: saved grade reused
     seed: int = 0  # the seed of the hidden cases
+    gradebook: int = 0  # rows of grades.csv: this run's and earlier runs' submissions
+
+
+def _count(n: int) -> str:
+    return "1 submission" if n == 1 else f"{n} submissions"
 
 
 def _size(n: int) -> str:
@@ -237,6 +271,51 @@ def run_seed(out_dir: Path, seed: int | None = None) -> int:
     return seed
 
 
+def load_saved(out_dir: Path, lab: str) -> tuple[dict[str, SubmissionResult], list[str]]:
+    """The results saved by earlier runs into ``out_dir``, by submission name.
+
+    Reads ``out_dir/submissions/<name>/grade.json`` (written last and atomically
+    for each submission, so it is there only once the submission is fully graded).
+
+    Returns:
+        ``({name: result}, problems)``: results of ``lab`` only; ``problems`` says
+        which folders hold no usable result (unreadable, another lab's).
+    """
+    found: dict[str, SubmissionResult] = {}
+    problems: list[str] = []
+    folder = Path(out_dir) / "submissions"
+    if not folder.is_dir():
+        return found, problems
+    for path in sorted(folder.glob("*/grade.json")):
+        if path.is_symlink() or not path.is_file():
+            continue
+        try:
+            result = SubmissionResult.from_dict(json.loads(path.read_text()))
+        except (ValueError, TypeError, KeyError, AttributeError, OSError) as exc:
+            problems.append(f"{path.parent.name}: grade.json cannot be read ({type(exc).__name__})")
+            continue
+        if result.lab != lab:
+            problems.append(f"{path.parent.name}: graded for lab {result.lab!r}, not {lab!r}")
+            continue
+        found[path.parent.name] = result
+    return found, problems
+
+
+def _unchanged(sub: Submission, spec: LabSpec, seed: int, saved: dict) -> SubmissionResult | None:
+    """The saved result of ``sub`` when its notebook, the lab and the seed are unchanged."""
+    old = saved.get(sub.name)
+    if old is None or sub.path is None or not old.key:
+        return None
+    try:
+        data = sub.path.read_bytes()
+    except OSError:
+        return None
+    if old.key != submission_key(data, spec, seed):
+        return None
+    old.reused = True
+    return old
+
+
 def grade_batch(
     lab: str,
     submissions,
@@ -250,18 +329,32 @@ def grade_batch(
     progress: bool = True,
     spec: LabSpec | None = None,
     seed: int | None = None,
+    regrade: bool = False,
 ) -> BatchResult:
-    """Grades many submissions with ``workers`` parallel sandboxes.
+    """Grades many submissions with ``workers`` parallel sandboxes; results accumulate.
 
-    Writes ``<out>/submissions/<name>/{results.json,feedback.md,grade.json}``,
-    ``<out>/grades.csv``, ``<out>/summary.json`` and ``<out>/run.json`` (the seed).
-    Every submission is judged on the same hidden inputs, drawn from ``seed``
-    (default: the seed stored in ``<out>/run.json``, created on the first run).
-    Unchanged submissions already graded with the same seed are skipped (content
-    hash). ``grades.csv`` is written whatever the submissions contain.
+    Writes ``<out>/submissions/<name>/{results.json,feedback.md,grade.json}`` as each
+    submission finishes (atomically; ``grade.json`` last), and after each one
+    ``<out>/grades.csv`` and ``<out>/summary.json`` rebuilt from every result saved
+    in ``<out>``: earlier runs' students keep their rows, a student graded again
+    replaces their own row. At the end, ``<out>/summary.html`` (the class at a
+    glance). Every submission is judged on the same hidden inputs, drawn from
+    ``seed`` (default: the seed stored in ``<out>/run.json``, created on the first
+    run). A submission already graded, unchanged (its notebook, the lab's question
+    and hidden-test files, the seed and the grader version: ``submission_key``) is
+    skipped, and said so, unless ``regrade``. So a run that was stopped (Ctrl-C, a
+    crash, a killed machine) resumes where it stopped when run again: what was
+    graded is kept, and nothing is graded twice.
+
+    Args:
+        progress: show progress (a rich bar with an ETA on a terminal, else a plain
+            line per submission: ``autograder.progress``).
+        regrade: grade every submission again, even unchanged ones.
 
     Raises:
         BatchInputError: when a submissions argument does not exist.
+        BatchInterrupted: on Ctrl-C, after the submissions being graded are saved
+            (a second Ctrl-C abandons them); the gradebook is written first.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -269,6 +362,7 @@ def grade_batch(
     spec = spec or load_lab(lab, hidden_dir=hidden_dir, questions_path=questions_path)
     subs = collect(submissions, out_dir / "_extracted")
     seed = run_seed(out_dir, seed)
+    saved, problems = load_saved(out_dir, spec.lab)
     slots: queue.Queue[int] = queue.Queue()
     for slot in range(max(1, workers)):
         slots.put(slot)
@@ -293,6 +387,7 @@ def grade_batch(
                 name=sub.name,
                 spec=spec,
                 hidden_seed=seed,
+                reuse=False,  # decided above, before waiting for a slot
             )
         except SandboxUnavailable:
             raise  # the machine's fault, not this student's: stop (see sandbox.preflight)
@@ -311,26 +406,91 @@ def grade_batch(
             slots.put(slot)
 
     results: list[SubmissionResult | None] = [None] * len(subs)
-    with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = {pool.submit(one, sub): i for i, sub in enumerate(subs)}
-        if progress:
-            from rich.progress import Progress
-
-            with Progress(transient=False) as bar:
-                task = bar.add_task(f"grading {spec.lab}", total=len(subs))
-                for future in _as_completed(futures):
-                    results[futures[future]] = future.result()
-                    bar.advance(task)
+    todo = []
+    for i, sub in enumerate(subs):
+        old = None if regrade else _unchanged(sub, spec, seed, saved)
+        if old is None:
+            todo.append(i)
         else:
-            for future in _as_completed(futures):
-                results[futures[future]] = future.result()
+            results[i] = old
+    shown = GradingProgress(spec.lab, len(todo), enabled=progress)
+    for problem in problems:
+        shown.line(f"not in grades.csv: submissions/{problem}")
+    for result in results:
+        if result is not None:
+            shown.skipped(result)
+
+    graded_here = 0
+
+    def record(i: int, result: SubmissionResult) -> None:
+        nonlocal graded_here
+        results[i] = saved[subs[i].name] = result
+        graded_here += 1
+        shown.graded(result, report.row_status(result))
+        report.write_batch(_rows(saved), spec.questions, out_dir, html=False)
+
+    pool = ThreadPoolExecutor(max_workers=max(1, workers))
+    futures = {pool.submit(one, subs[i]): i for i in todo}
+    stops = _Interrupts()
+    abandon = False
+    try:
+        pending = set(futures)
+        not_started, announced = 0, False
+        while pending:
+            done, pending = wait(pending, timeout=0.25, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=futures.get):
+                record(futures[future], future.result())
+            if stops.count and not announced:  # Ctrl-C: finish what runs, start nothing
+                announced = True
+                not_started = sum(future.cancel() for future in pending)
+                pending = {f for f in pending if not f.cancelled()}
+                them = (
+                    "the 1 submission" if len(pending) == 1 else f"the {len(pending)} submissions"
+                )
+                rest = "one being graded is" if len(pending) == 1 else "ones being graded are"
+                shown.line(
+                    f"interrupted: saving {them} being graded, {not_started} not "
+                    f"started; Ctrl-C again to stop now (the {rest} then graded next time)."
+                )
+            if stops.count >= 2:  # Ctrl-C again: leave the running ones to the next run
+                abandon = True
+                break
+        if stops.count:
+            left = len(pending) if abandon else 0
+            raise BatchInterrupted(graded_here, not_started, left)
+    finally:
+        stops.restore()
+        shown.close()
+        pool.shutdown(wait=not abandon, cancel_futures=True)
+        summary = report.write_batch(_rows(saved), spec.questions, out_dir, html=not abandon)
     final = [r for r in results if r is not None]
-    summary = report.write_batch(final, spec.questions, out_dir)
     skipped = sum(r.reused for r in final)
-    return BatchResult(final, summary, out_dir, len(final) - skipped, skipped, seed)
+    return BatchResult(final, summary, out_dir, len(final) - skipped, skipped, seed, len(saved))
 
 
-def _as_completed(futures):
-    from concurrent.futures import as_completed
+class _Interrupts:
+    """Counts Ctrl-C (SIGINT) during a run instead of raising KeyboardInterrupt.
 
-    return as_completed(futures)
+    A KeyboardInterrupt raised inside a finalizer (a ZeroMQ context collected in the
+    main thread) is printed and ignored by Python, so the grading loop polls this
+    count instead. Installed only in the main thread (where signals arrive).
+    """
+
+    def __init__(self):
+        self.count = 0
+        self._previous = None
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._hit)
+
+    def _hit(self, signum, frame) -> None:
+        self.count += 1
+
+    def restore(self) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+            self._previous = None
+
+
+def _rows(saved: dict[str, SubmissionResult]) -> list[SubmissionResult]:
+    """The gradebook's rows: every saved result, by submission name."""
+    return [saved[name] for name in sorted(saved)]

@@ -66,6 +66,12 @@ def _grade_arguments(grade: argparse.ArgumentParser) -> None:
         "(default: the one stored in OUT/run.json, created on the first run)",
     )
     grade.add_argument(
+        "--regrade",
+        action="store_true",
+        help="grade every submission again, even those already graded and unchanged "
+        "(by default a run skips them, so an interrupted run resumes where it stopped)",
+    )
+    grade.add_argument(
         "--allow-weak-sandbox",
         action="store_true",
         help="for trying your own notebooks as a non-root user: grade with "
@@ -128,7 +134,7 @@ def _questions_override():
 
 def grade(args) -> int:
     """`cnnlabs grade LAB SUBMISSION... --out DIR [--workers N] [--timeout S] [--hidden DIR]`."""
-    from autograder.batch import BatchInputError, grade_batch
+    from autograder.batch import BatchInputError, BatchInterrupted, grade_batch
     from autograder.grade import load_lab
     from autograder.machine import ALLOW_WEAK_ENV
     from autograder.sandbox import SandboxUnavailable, detect, preflight
@@ -182,9 +188,15 @@ def grade(args) -> int:
             timeout=args.timeout,
             spec=spec,
             seed=getattr(args, "seed", None),
+            regrade=getattr(args, "regrade", False),
         )
     except BatchInputError as exc:
         raise UserError(str(exc)) from None
+    except BatchInterrupted as exc:  # what was graded is saved, and in grades.csv
+        print(f"cnnlabs grade: {exc}", flush=True)
+        if exc.abandoned:  # their threads would finish them first: stop now, as a crash would
+            os._exit(130)
+        return 130
     total = batch.summary["total"]
     print(
         f"{len(batch.results)} submissions: graded {batch.graded}, skipped {batch.skipped} "
@@ -195,7 +207,12 @@ def grade(args) -> int:
         print(
             f"  {qid:<24} mean {q['mean']:.2f} / {q['max_score']:g}  pass rate {q['pass_rate']:.0%}"
         )
-    print(f"results: {Path(args.out) / 'grades.csv'}, {Path(args.out) / 'summary.json'}")
+    earlier = batch.gradebook - len(batch.results)
+    print(
+        f"results: {Path(args.out) / 'grades.csv'} ({batch.gradebook} submissions"
+        + (f", {earlier} from earlier runs" if earlier else "")
+        + f"), {Path(args.out) / 'summary.json'}, {Path(args.out) / 'summary.html'}"
+    )
     from autograder.manual import collect
 
     written = collect(spec, args.out)  # the written answers, one page per question, for TAs

@@ -479,6 +479,7 @@ def grade_submission(
     name: str | None = None,
     spec: LabSpec | None = None,
     hidden_seed: int | None = None,
+    reuse: bool = True,
 ) -> SubmissionResult:
     """Grades one notebook in a sandbox and writes ``results.json``, ``feedback.md``, ``grade.json``.
 
@@ -494,11 +495,13 @@ def grade_submission(
         hidden_seed: seed of the hidden cases' inputs, recorded in the result
             (default: ``default_seed(spec)``, fixed by the lab's question and hidden
             files, so every submission of a lab is judged on the same inputs).
+        reuse: when ``out_dir`` holds this submission's result for the same
+            notebook, lab spec and seed, return it instead of grading again.
 
     Returns:
-        SubmissionResult (also saved as ``grade.json``). Re-grading an unchanged
-        submission with an unchanged lab spec and seed returns the saved result
-        (``reused=True``).
+        SubmissionResult (also saved as ``grade.json``, written last). Re-grading an
+        unchanged submission with an unchanged lab spec and seed returns the saved
+        result (``reused=True``) unless ``reuse=False``.
     """
     from autograder import manual, report
 
@@ -522,7 +525,7 @@ def grade_submission(
         return result
     key = submission_key(data, spec, hidden_seed)
     saved = out_dir / "grade.json"
-    if saved.exists():
+    if reuse and saved.exists():
         try:
             old = SubmissionResult.from_dict(json.loads(saved.read_text()))
             if old.key == key:

@@ -203,6 +203,7 @@ def judge_models(spec, question, jobs) -> dict:
                 timeout=MODEL_TIMEOUT,
                 env=env,
                 stdin=subprocess.DEVNULL,
+                start_new_session=True,  # a terminal's Ctrl-C stops the grader, not this judge
             )
         except subprocess.TimeoutExpired:
             for case in cases:

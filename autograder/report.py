@@ -41,6 +41,8 @@ def atomic_write(path: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w") as handle:
             handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())  # on disk before it replaces the old file (power loss)
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
@@ -169,14 +171,18 @@ def feedback(result) -> str:
 
 
 def write_submission(result, out_dir: Path) -> None:
-    """Writes results.json, feedback.md and grade.json atomically."""
+    """Writes results.json, feedback.md and grade.json atomically, grade.json last.
+
+    ``grade.json`` is the commit: a run stopped before it is written leaves the
+    submission ungraded (or with its earlier grade), to be graded by the next run.
+    """
     out_dir = Path(out_dir)
     atomic_write(out_dir / "results.json", json.dumps(gradescope(result), indent=1))
     atomic_write(out_dir / "feedback.md", feedback(result))
     atomic_write(out_dir / "grade.json", json.dumps(result.to_dict(), indent=1))
 
 
-def _row_status(result) -> str:
+def row_status(result) -> str:
     """``graded``, ``needs_review``, or why nothing was graded (``invalid``, ``grader_error``)."""
     if result.error:  # a whole failure: every question has the same status
         return result.questions[0].status if result.questions else "invalid"
@@ -199,7 +205,7 @@ def grades_csv(results, question_ids) -> str:
                 *(manual.get(i, "") for i in manual_ids),
                 f"{total_score(r):g}",
                 f"{total_max(r):g}",
-                _row_status(r),
+                row_status(r),
             ]
         )
     return buffer.getvalue()
@@ -234,6 +240,8 @@ def summary(results, questions) -> dict:
             "mean": statistics.fmean(given) if given else None,
         }
     out["needs_review"] = {r.submission: r.needs_review for r in results if r.needs_review}
+    rows = [row_status(r) for r in results]
+    out["statuses"] = {s: rows.count(s) for s in sorted(set(rows))}
     totals = [total_score(r) for r in results]
     out["total"] = {
         "max_score": float(sum(q.points for q in questions) + sum(manual_max.values())),
@@ -243,9 +251,14 @@ def summary(results, questions) -> dict:
     return out
 
 
-def write_batch(results, questions, out_dir: Path) -> dict:
+def write_batch(results, questions, out_dir: Path, *, html: bool = True) -> dict:
+    """Writes grades.csv, summary.json and (``html``) summary.html for ``results``."""
     ids = [q.id for q in questions]
     atomic_write(Path(out_dir) / "grades.csv", grades_csv(results, ids))
     data = summary(results, questions)
     atomic_write(Path(out_dir) / "summary.json", json.dumps(data, indent=1))
+    if html:
+        from autograder.classreport import summary_html
+
+        atomic_write(Path(out_dir) / "summary.html", summary_html(results, questions, data))
     return data
