@@ -2,12 +2,20 @@
 
 Runs `solutions/NN_name.ipynb` top to bottom through nbclient (the path nbval and
 the grader take), in the profile that CNNLABS_PROFILE selects (`smoke` on a CPU for
-CI and nbval, `grade` as the autograder runs it, `full` on a Colab-class GPU), and prints per lab its total time and
-its slowest cells. Nothing is written back to the notebooks.
+CI and nbval, `grade` as the autograder runs it, `full` on a Colab-class GPU, `dryrun`
+for the full profile's choices capped to a few steps per epoch on a CPU), and prints
+per lab its total time, the peak resident memory of its kernel (VmHWM) and its
+slowest cells. Nothing is written back to the notebooks.
+
+In the dryrun profile the script first writes synthetic MNIST and CIFAR-10 in their
+genuine formats and real sizes (`cnnlabs.datasets.synthetic`) into a temporary
+folder and points `CNNLABS_DATA_DIR` at it (`--synthetic-dir DIR` keeps them in DIR,
+reused when already there): no dataset needs to be present.
 
 Usage:
     CNNLABS_PROFILE=smoke python benchmarks/lab_times.py            # every lab
     CNNLABS_PROFILE=full python benchmarks/lab_times.py 01 05       # some labs
+    CNNLABS_PROFILE=dryrun python benchmarks/lab_times.py           # full choices, synthetic data
     python benchmarks/lab_times.py --json times.json
     python benchmarks/lab_times.py --grading 01 05                  # grading budget
 
@@ -35,6 +43,7 @@ from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -48,23 +57,47 @@ def solution_notebooks(selected: list[str]) -> list[Path]:
     return notebooks
 
 
+def peak_rss_mib(pid: int) -> float | None:
+    """The peak resident memory (VmHWM) of a live process, in MiB; None where /proc lacks it."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
 class TimedClient(NotebookClient):
-    """An nbclient client that records each code cell's wall-clock seconds."""
+    """An nbclient client that records each code cell's wall-clock seconds and the
+    kernel's peak resident memory (read after every cell, while the kernel lives)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.cell_seconds: list[tuple[float, int, str]] = []
+        self.peak_rss_mib: float | None = None
 
     async def async_execute_cell(self, cell, cell_index, *args, **kwargs):
         start = time.perf_counter()
-        result = await super().async_execute_cell(cell, cell_index, *args, **kwargs)
-        if cell.cell_type == "code":
-            first = next((line for line in cell.source.splitlines() if line.strip()), "")
-            self.cell_seconds.append((time.perf_counter() - start, cell_index, first[:60]))
-        return result
+        try:
+            return await super().async_execute_cell(cell, cell_index, *args, **kwargs)
+        finally:
+            if cell.cell_type == "code":
+                first = next((line for line in cell.source.splitlines() if line.strip()), "")
+                self.cell_seconds.append((time.perf_counter() - start, cell_index, first[:60]))
+                process = getattr(getattr(self.km, "provisioner", None), "process", None)
+                peak = peak_rss_mib(process.pid) if process is not None else None
+                if peak is not None:
+                    self.peak_rss_mib = max(peak, self.peak_rss_mib or 0.0)
 
 
-def time_notebook(path: Path, timeout: int) -> dict:
+def time_notebook(path: Path, timeout: int, all_cells: bool = False) -> dict:
+    """Runs one notebook; its seconds, peak kernel memory and slowest (or all) cells.
+
+    A cell that raises stops the run: the error is recorded under "error" (with the
+    cell) instead of raised, so the other labs still run.
+    """
     nb = nbformat.read(path, as_version=4)
     client = TimedClient(
         nb,
@@ -73,16 +106,31 @@ def time_notebook(path: Path, timeout: int) -> dict:
         resources={"metadata": {"path": str(path.parent)}},
     )
     start = time.perf_counter()
-    client.execute()
+    error = None
+    try:
+        client.execute()
+    except CellExecutionError as exc:
+        error = (
+            f"cell {client.cell_seconds[-1][1] if client.cell_seconds else '?'}: "
+            + (str(exc).strip().splitlines() or ["?"])[-1][:500]
+        )
     total = time.perf_counter() - start
     slowest = sorted(client.cell_seconds, reverse=True)[:3]
-    return {
+    result = {
         "lab": path.stem,
         "seconds": round(total, 1),
+        "peak_rss_mib": None if client.peak_rss_mib is None else round(client.peak_rss_mib),
+        "error": error,
         "slowest_cells": [
             {"cell": i, "seconds": round(s, 1), "starts": text} for s, i, text in slowest
         ],
     }
+    if all_cells:
+        result["cells"] = [
+            {"cell": i, "seconds": round(s, 2), "starts": text}
+            for s, i, text in client.cell_seconds
+        ]
+    return result
 
 
 FLOOR_SOURCE = "import tensorflow as tf\nimport cnnlabs\nprint(tf.__version__)"
@@ -183,6 +231,11 @@ def main() -> None:
         "--grading", action="store_true", help="measure the grading budget (see the module doc)"
     )
     parser.add_argument("--workers", type=int, default=2, help="with --grading: parallel sandboxes")
+    parser.add_argument(
+        "--synthetic-dir",
+        type=Path,
+        help="dryrun profile: write (or reuse) the synthetic datasets here (default: a temporary folder)",
+    )
     args = parser.parse_args()
     if args.grading:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -199,6 +252,8 @@ def main() -> None:
     profile = os.environ.setdefault("CNNLABS_PROFILE", "full")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     os.environ.setdefault("MPLBACKEND", "Agg")
+    if profile.strip().lower() == "dryrun":
+        synthetic_data(args.synthetic_dir)
     print(
         f"profile {profile}, {platform.node()}, {os.cpu_count()} CPUs, "
         f"CNNLABS_DATA_DIR={os.environ.get('CNNLABS_DATA_DIR', '(unset)')}",
@@ -212,10 +267,55 @@ def main() -> None:
             f"cell {c['cell']} {c['seconds']:.0f} s ({c['starts']})"
             for c in result["slowest_cells"]
         )
-        print(f"{result['lab']:<28} {result['seconds']:7.1f} s   slowest: {cells}", flush=True)
-    print(f"{'all labs':<28} {sum(r['seconds'] for r in results):7.1f} s")
+        peak = "?" if result["peak_rss_mib"] is None else f"{result['peak_rss_mib']:,}"
+        print(
+            f"{result['lab']:<28} {result['seconds']:7.1f} s  peak {peak:>6} MiB   slowest: {cells}",
+            flush=True,
+        )
+        if result["error"]:
+            print(f"{'':<28} FAILED at {result['error']}", flush=True)
+    peaks = [r["peak_rss_mib"] for r in results if r["peak_rss_mib"] is not None]
+    print(
+        f"{'all labs':<28} {sum(r['seconds'] for r in results):7.1f} s  "
+        f"peak {max(peaks, default=0):>6,} MiB"
+    )
     if args.json:
         args.json.write_text(json.dumps({"profile": profile, "labs": results}, indent=2))
+    failed = [r["lab"] for r in results if r["error"]]
+    if failed:
+        sys.exit(f"failed: {', '.join(failed)}")
+
+
+def synthetic_data(folder: Path | None) -> Path:
+    """Writes the synthetic datasets (unless `folder` already holds them) and points
+    CNNLABS_DATA_DIR at them, loudly."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from cnnlabs.datasets.synthetic import DEFAULT_DATASETS, dataset_folder, read_marker
+
+    if folder is None:
+        folder = Path(tempfile.mkdtemp(prefix="cnnlabs_synthetic_"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    missing = [n for n in DEFAULT_DATASETS if read_marker(dataset_folder(folder, n)) is None]
+    if missing:
+        from cnnlabs.datasets.synthetic import write_synthetic
+
+        start = time.perf_counter()
+        write_synthetic(folder, missing)
+        print(
+            f"wrote SYNTHETIC {', '.join(missing)} to {folder} in "
+            f"{time.perf_counter() - start:.0f} s",
+            flush=True,
+        )
+    os.environ["CNNLABS_DATA_DIR"] = str(folder)
+    print(
+        f"*** DRY RUN: every dataset below is SYNTHETIC ({folder}); times and memory are "
+        "real, accuracies mean nothing. ***",
+        flush=True,
+    )
+    return folder
 
 
 if __name__ == "__main__":

@@ -82,6 +82,12 @@ def _data_arguments(data: argparse.ArgumentParser) -> None:
         "name", nargs="?", help="mnist, fashion_mnist, cifar10, cifar100 (all if omitted)"
     )
     info.add_argument("--data-dir", help="look here first (default: $CNNLABS_DATA_DIR)")
+    synth = data_sub.add_parser(
+        "synth", help="write SYNTHETIC stand-ins in the real formats (for CNNLABS_PROFILE=dryrun)"
+    )
+    synth.add_argument("directory", help="folder to write to (then set CNNLABS_DATA_DIR to it)")
+    synth.add_argument("names", nargs="*", help="datasets (default: mnist cifar10)")
+    synth.add_argument("--seed", type=int, default=0)
 
 
 def _train_arguments(train: argparse.ArgumentParser) -> None:
@@ -118,7 +124,7 @@ COMMANDS = (
         "versions, devices, profile and where each dataset is found",
         "cnnlabs.doctor:main",
     ),
-    Command("data", "dataset commands", "cnnlabs.datasets.cli:info", _data_arguments),
+    Command("data", "dataset commands", "cnnlabs.datasets.cli:main", _data_arguments),
     Command(
         "train", "train a registered model on a dataset", "cnnlabs.train_cli:main", _train_arguments
     ),

@@ -138,9 +138,29 @@ def device_report(advice: bool = True) -> str:
         f"Running on {info.kind.upper()} ({info.name}, {info.count} {unit}){where}, "
         f"TensorFlow {tf.__version__}, profile {get_profile().name}."
     )
-    if advice and info.kind == "cpu":
+    if get_profile().is_dryrun:
+        line += "\n" + dryrun_banner()
+    elif advice and info.kind == "cpu":
         line += "\n" + CPU_ADVICE
     return line
+
+
+def dryrun_banner() -> str:
+    """What the dryrun profile runs, and on which data (synthetic where the marker says so)."""
+    from cnnlabs.datasets.sources import DATA_DIR_ENV
+    from cnnlabs.datasets.synthetic import DEFAULT_DATASETS, dataset_folder, read_marker
+    from cnnlabs.profiles import DRYRUN_EVAL_BATCHES, DRYRUN_STEPS
+
+    root = os.environ.get(DATA_DIR_ENV)
+    if root and any(read_marker(dataset_folder(root, n)) is not None for n in DEFAULT_DATASETS):
+        data = f"SYNTHETIC datasets from ${DATA_DIR_ENV}={root}"
+    else:
+        data = f"whatever datasets are found (no synthetic data in ${DATA_DIR_ENV})"
+    return (
+        "*** DRY RUN of the full profile: its datasets, models, depths, seeds and epochs, "
+        f"each epoch capped to {DRYRUN_STEPS} training steps and each evaluation to "
+        f"{DRYRUN_EVAL_BATCHES} batches, on {data}. Accuracies mean nothing. ***"
+    )
 
 
 def enable_mixed_precision() -> bool:

@@ -15,6 +15,14 @@ Every lab and helper reads the budget from one place. The profile comes from the
   is graded in seconds. Accuracies in this profile mean nothing: labs pass
   ``grade=0.0`` for their accuracy targets.
 - ``full``: the real lab budget, meant for a Colab GPU (the default).
+- ``dryrun``: the full profile's choices (datasets, image sizes, models, depths,
+  seeds, epochs, plots: `pick` returns the full value) on a CPU, with every training
+  run capped by `cnnlabs.training` to `DRYRUN_STEPS` steps per epoch and its
+  validation, test and `evaluate` data to `DRYRUN_EVAL_BATCHES` batches, run eagerly.
+  It finds what the full profile would break (shapes, plots over several seeds,
+  memory) without a GPU; accuracy targets are not enforced (as in ``grade``, labs
+  pass ``grade=0.0`` for them, and `enforces_targets` is False). Meant for the
+  synthetic datasets of `cnnlabs.datasets.synthetic` (`cnnlabs data synth DIR`).
 
 Example:
 
@@ -29,6 +37,11 @@ True
 (0.0, 'fashion_mnist')
 >>> grade.cap_epochs(20), grade.cap_examples(8_000), grade.cap_seeds((0, 1, 2))
 (1, 256, [0])
+>>> dry = get_profile("dryrun")
+>>> dry.pick(smoke="fashion_mnist", full="cifar10"), dry.pick(smoke=0.8, full=0.98, grade=0.0)
+('cifar10', 0.0)
+>>> dry.is_smoke, dry.enforces_targets, dry.cap_epochs(20), dry.cap_seeds((0, 1, 2))
+(False, False, 20, [0, 1, 2])
 """
 
 from __future__ import annotations
@@ -39,7 +52,7 @@ from dataclasses import dataclass
 from typing import Any
 
 PROFILE_ENV = "CNNLABS_PROFILE"
-PROFILES = ("smoke", "grade", "full")
+PROFILES = ("smoke", "grade", "full", "dryrun")
 DEFAULT_PROFILE = "full"
 
 # The grade profile's caps on every training run (see `cnnlabs.training.train`).
@@ -47,6 +60,11 @@ GRADE_EPOCHS = 1
 GRADE_EXAMPLES = 256
 GRADE_EVAL_EXAMPLES = 64  # validation and test data
 GRADE_SEEDS = 1
+
+# The dryrun profile's caps (see `cnnlabs.training.train`): every epoch runs, each on
+# this many batches; validation, test and `evaluate` data on this many batches.
+DRYRUN_STEPS = 2
+DRYRUN_EVAL_BATCHES = 2
 
 _SMOKE = object()  # pick's default for `grade`: the smoke value
 
@@ -56,7 +74,7 @@ class Profile:
     """A named budget. Use `pick` to choose a value per profile.
 
     Attributes:
-        name: `"smoke"`, `"grade"` or `"full"`.
+        name: `"smoke"`, `"grade"`, `"full"` or `"dryrun"`.
     """
 
     name: str
@@ -71,20 +89,31 @@ class Profile:
         """True in the grading profile, whose training runs are capped (see the module doc)."""
         return self.name == "grade"
 
+    @property
+    def is_dryrun(self) -> bool:
+        """True in the dry run of the full profile (full choices, training capped to a few steps)."""
+        return self.name == "dryrun"
+
+    @property
+    def enforces_targets(self) -> bool:
+        """False where training is capped (grade, dryrun): accuracies there mean nothing."""
+        return self.name in ("smoke", "full")
+
     def pick(self, *, smoke: Any, full: Any, grade: Any = _SMOKE) -> Any:
         """Returns the value for this profile.
 
         Args:
             smoke: the smoke profile's value.
             full: the full profile's value.
-            grade: the grade profile's value; defaults to `smoke` (training budgets
-                are capped by `cnnlabs.training`, so only what is not a training budget,
-                such as an accuracy target, needs one).
+            grade: the value where training is capped and accuracies mean nothing (the
+                grade and dryrun profiles), such as an accuracy target; when not given,
+                the grade profile takes `smoke` and the dryrun profile `full` (training
+                budgets are capped by `cnnlabs.training`).
         """
-        if self.name == "full":
-            return full
-        if self.name == "grade" and grade is not _SMOKE:
+        if self.name in ("grade", "dryrun") and grade is not _SMOKE:
             return grade
+        if self.name in ("full", "dryrun"):
+            return full
         return smoke
 
     def cap_epochs(self, epochs: int) -> int:
@@ -110,7 +139,8 @@ def get_profile(name: str | None = None) -> Profile:
     """Returns the active profile.
 
     Args:
-        name: `"smoke"`, `"grade"` or `"full"`; defaults to `$CNNLABS_PROFILE`, else `"full"`.
+        name: `"smoke"`, `"grade"`, `"full"` or `"dryrun"`; defaults to `$CNNLABS_PROFILE`,
+            else `"full"`.
 
     Returns:
         A `Profile`.
@@ -128,6 +158,7 @@ def get_profile(name: str | None = None) -> Profile:
             f"Unknown profile {name!r} (from the {source}). "
             f"Expected one of {', '.join(repr(p) for p in PROFILES)}. "
             f"Set {PROFILE_ENV}=smoke for quick CI-sized runs, {PROFILE_ENV}=grade for the "
-            f"autograder's budget or {PROFILE_ENV}=full for the lab budget."
+            f"autograder's budget, {PROFILE_ENV}=full for the lab budget or "
+            f"{PROFILE_ENV}=dryrun for the full profile's choices capped to a few steps."
         )
     return Profile(key)

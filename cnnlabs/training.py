@@ -17,6 +17,11 @@ In the grade profile (`CNNLABS_PROFILE=grade`, set by the autograder) `train` an
 and test), one seed, run eagerly, and say so: the cells run, the graded answers are
 the same, the time goes to grading.
 
+In the dryrun profile (`CNNLABS_PROFILE=dryrun`: the full profile's choices) `train`
+keeps every epoch and seed but runs each epoch on `DRYRUN_STEPS` batches, validation
+and test data on `DRYRUN_EVAL_BATCHES` batches, eagerly, and `evaluate` evaluates
+`DRYRUN_EVAL_BATCHES` batches; each says so.
+
 Example:
 
 >>> import keras
@@ -32,6 +37,8 @@ Used in: every lab; `cnnlabs train`.
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -39,9 +46,17 @@ from typing import Any
 
 import numpy as np
 
-from cnnlabs.profiles import GRADE_EVAL_EXAMPLES, GRADE_EXAMPLES, get_profile
+from cnnlabs.profiles import (
+    DRYRUN_EVAL_BATCHES,
+    DRYRUN_STEPS,
+    GRADE_EVAL_EXAMPLES,
+    GRADE_EXAMPLES,
+    get_profile,
+)
 
 DEFAULT_LOSS = "sparse_categorical_crossentropy"
+# When set, `train` appends one JSON line per run to this file (`benchmarks/gpu_full_run.py`).
+TRAIN_LOG_ENV = "CNNLABS_TRAIN_LOG"
 
 
 def _on_cpu() -> bool:
@@ -251,6 +266,36 @@ def _grade_budget(epochs, batch_size, x, y, val, test_data):
     return epochs, x, y, *evaluated
 
 
+def _size(data) -> str:
+    """The size of some data for the caps' announcements: "a dataset" or "N examples"."""
+    import tensorflow as tf
+
+    if isinstance(data, tf.data.Dataset):
+        return "a dataset"
+    first = data[0] if isinstance(data, (tuple, list)) else data
+    return f"{len(first):,} examples"
+
+
+def _dryrun_budget(epochs, batch_size, x, y, val, test_data):
+    """The dryrun profile's caps (see `cnnlabs.profiles`): every epoch, a few steps each."""
+    count = DRYRUN_STEPS * batch_size
+    asked = _size(x)
+    x = _cap(x, batch_size, count)
+    y = None if y is None else y[:count]
+    evaluated = (
+        ""
+        if val is None and test_data is None
+        else (f"; validation and test data capped to {DRYRUN_EVAL_BATCHES} batches")
+    )
+    print(
+        f"Dry run: training capped to {DRYRUN_STEPS} steps of {batch_size} examples per epoch, "
+        f"all {epochs} epoch(s) kept (asked: {asked} per epoch){evaluated}; "
+        "accuracies in this profile mean nothing."
+    )
+    capped = (_cap(d, batch_size, DRYRUN_EVAL_BATCHES * batch_size) for d in (val, test_data))
+    return x, y, *capped
+
+
 def train(
     model,
     train_data,
@@ -334,6 +379,9 @@ def train(
         # A handful of steps: tracing the train/test functions would cost more than
         # running them eagerly.
         model.run_eagerly = True
+    elif get_profile().is_dryrun:
+        x, y, val, test_data = _dryrun_budget(epochs, batch_size, x, y, val, test_data)
+        model.run_eagerly = True  # as in the grade profile: tracing costs more than the steps
     timer = _EpochTimer()
     start = time.perf_counter()
     # Arrays: fit reshuffles every epoch. Datasets shuffle themselves (see pipeline()).
@@ -371,12 +419,38 @@ def train(
         scores = evaluate(model, test_data, batch_size=batch_size)
         result.test_loss = scores.get("loss")
         result.test_accuracy = scores.get("accuracy", scores.get("compile_metrics"))
+    _log_run(result, model.name)
     return result
 
 
+def _log_run(result: TrainResult, name: str) -> None:
+    """Appends the run's budget and results as one JSON line to `$CNNLABS_TRAIN_LOG`, if set."""
+    path = os.environ.get(TRAIN_LOG_ENV)
+    if not path:
+        return
+    record = {key: value for key, value in result.to_dict().items() if key != "history"}
+    record["model"] = name
+    record["profile"] = get_profile().name
+    record["final"] = {key: values[-1] for key, values in result.history.items() if values}
+    with open(path, "a") as handle:
+        handle.write(json.dumps(record) + "\n")
+
+
 def evaluate(model, data, *, batch_size: int = 256) -> dict[str, float]:
-    """Evaluates a compiled model (inference mode) and returns `{metric: value}`."""
+    """Evaluates a compiled model (inference mode) and returns `{metric: value}`.
+
+    In the dryrun profile only the first `DRYRUN_EVAL_BATCHES` batches are evaluated
+    (and it says so).
+    """
     x, y = _split_xy(data, "data")
+    if get_profile().is_dryrun:
+        count = DRYRUN_EVAL_BATCHES * batch_size
+        if y is None or len(y) > count:
+            print(
+                f"Dry run: evaluating at most {DRYRUN_EVAL_BATCHES} batches of {batch_size} "
+                f"(asked: {_size(x)})."
+            )
+            x, y = _cap(x, batch_size, count), None if y is None else y[:count]
     kwargs = {"batch_size": batch_size} if y is not None else {}
     scores = model.evaluate(x, y, verbose=0, return_dict=True, **kwargs)
     return {k: float(v) for k, v in scores.items()}

@@ -63,7 +63,8 @@ def test_profiles(monkeypatch):
         get_profile()
     assert str(err.value) == (
         "Unknown profile 'fast' (from the environment variable CNNLABS_PROFILE). "
-        "Expected one of 'smoke', 'grade', 'full'. Set CNNLABS_PROFILE=smoke for quick CI-sized "
-        "runs, CNNLABS_PROFILE=grade for the autograder's budget or CNNLABS_PROFILE=full for the "
-        "lab budget."
+        "Expected one of 'smoke', 'grade', 'full', 'dryrun'. Set CNNLABS_PROFILE=smoke for quick "
+        "CI-sized runs, CNNLABS_PROFILE=grade for the autograder's budget, CNNLABS_PROFILE=full "
+        "for the lab budget or CNNLABS_PROFILE=dryrun for the full profile's choices capped to a "
+        "few steps."
     )

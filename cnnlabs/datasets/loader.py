@@ -12,6 +12,7 @@ from cnnlabs.datasets.errors import DatasetNotFoundError
 from cnnlabs.datasets.formats import check_labels, explain
 from cnnlabs.datasets.probes import Found
 from cnnlabs.datasets.sources import SearchResult, keras_cache_dir, search
+from cnnlabs.datasets.synthetic import banner
 
 BACKENDS = ("keras", "tfds")
 
@@ -72,6 +73,9 @@ def _not_found(spec: DatasetSpec, looked: list[str], download_note: str) -> Data
 def _from_found(spec: DatasetSpec, found: Found, at: str, result: SearchResult,
                 download_line: str, download_short: str = "") -> DatasetArrays:
     check = "checksums verified" if found.verified else "checksums not verified"
+    if found.synthetic:
+        check += " against its SYNTHETIC.json marker, NOT the real dataset"
+        print(banner(spec.title, found.root), flush=True)
     source = f"{found.describe()} (via {at}; {check})"
     missing_reason = ""
     missing = [s for s in SPLITS if s not in found.arrays]
