@@ -42,6 +42,7 @@ def _png(fig) -> str:
 
 def _distribution_plot(totals: list[float], max_score: float, lab: str) -> str:
     from matplotlib.figure import Figure  # the Agg canvas, no pyplot state: thread-safe
+    from matplotlib.ticker import MaxNLocator
 
     fig = Figure(figsize=(6.5, 3.0))
     ax = fig.subplots()
@@ -50,6 +51,7 @@ def _distribution_plot(totals: list[float], max_score: float, lab: str) -> str:
     ax.set_title(f"Lab {lab}: total scores ({len(totals)} submissions)")
     ax.set_xlabel(f"total score (points, out of {max_score:g})")
     ax.set_ylabel("submissions (count)")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     return _png(fig)
 
 
@@ -86,13 +88,14 @@ def summary_html(results, questions, data: dict) -> str:
     from autograder.report import row_status
 
     lab = results[0].lab if results else ""
+    title = f"Lab {lab}: class summary" if lab else "Class summary"
     total = data["total"]
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
-        f"<title>{_e(f'Lab {lab}: class summary')}</title>",
+        f"<title>{_e(title)}</title>",
         f"<style>{_CSS}</style></head><body>",
-        f"<h1>{_e(f'Lab {lab}: class summary')}</h1>",
+        f"<h1>{_e(title)}</h1>",
         f"<p>{len(results)} submissions; mean total {total['mean']:.2f} / "
         f"{total['max_score']:g}. Written "
         f"{_e(datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'))} by "
