@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
 def _as_runs(runs: Any, labels: Sequence[str] | None) -> list[tuple[str, list[dict[str, list[float]]]]]:
@@ -60,6 +61,7 @@ def plot_history(
     title: str | None = None,
     validation: bool = True,
     logy: bool = False,
+    held_out: str = "validation",
 ) -> Figure:
     """Training curves of one or several runs; several seeds get a mean line and a band.
 
@@ -71,9 +73,11 @@ def plot_history(
         title: figure title (default: the metric's name).
         validation: also plot `val_<metric>` (dashed) when recorded. Default True.
         logy: log-scale y axis. Default False.
+        held_out: str, the name of the held-out curve in the legend. Default
+            `"validation"`; pass `"test"` when `validation_data` was the test set.
 
     Returns:
-        A `matplotlib.figure.Figure`.
+        A `matplotlib.figure.Figure`, with integer epoch ticks.
 
     Raises:
         ValueError: if no run recorded `metric`.
@@ -93,7 +97,7 @@ def plot_history(
             values = np.asarray([s[:length] for s in series], dtype=float)
             epochs = np.arange(1, length + 1)
             mean = values.mean(axis=0)
-            label = " ".join(p for p in (name, "validation" if key.startswith("val_") else "") if p)
+            label = " ".join(p for p in (name, held_out if key.startswith("val_") else "") if p)
             if len(series) > 1:
                 label += f" (mean of {len(series)} seeds)"
                 std = values.std(axis=0)
@@ -107,6 +111,7 @@ def plot_history(
             "e.g. 'loss' or 'accuracy' (compile with metrics=['accuracy'])."
         )
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel(metric.replace("_", " "))
     if logy:
         ax.set_yscale("log")
@@ -259,22 +264,29 @@ def plot_filters(kernel: np.ndarray, *, title: str = "Filters", max_filters: int
     fig = Figure(figsize=(1.2 * cols, 1.2 * rows + 0.5), layout="constrained")
     fig.suptitle(f"{title} ({kernel.shape[0]}x{kernel.shape[1]}, {kernel.shape[-1]} filters)")
     axes = fig.subplots(rows, cols, squeeze=False)
+    grey = kernel.shape[2] != 3
+    scale = max(float(np.abs(kernel[..., :n].mean(axis=2)).max()), 1e-12) if grey else None
+    image = None
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i >= n:
             continue
         f = kernel[..., i]
-        if f.shape[-1] == 3:
+        if not grey:
             f = (f - f.min()) / max(f.max() - f.min(), 1e-12)
             ax.imshow(f)
-        else:
-            ax.imshow(f.mean(axis=-1), cmap="gray")
-        ax.set_title(str(i), fontsize=7)
+        else:  # one shared, symmetric scale: panels can be compared, 0 is mid-grey
+            image = ax.imshow(f.mean(axis=-1), cmap="gray", vmin=-scale, vmax=scale)
+        ax.set_title(f"filter {i}", fontsize=7)
+    if image is not None:
+        what = "weight" if kernel.shape[2] == 1 else "weight (mean over input channels)"
+        fig.colorbar(image, ax=axes, shrink=0.8, label=what)
     return fig
 
 
 def plot_feature_maps(maps: np.ndarray, *, title: str = "Feature maps", max_maps: int = 32,
-                      ncols: int = 8) -> Figure:
+                      ncols: int = 8, panel_titles: Sequence[str] | None = None,
+                      value_label: str = "activation") -> Figure:
     """Shows the channels of one example's activations as images.
 
     Args:
@@ -282,9 +294,12 @@ def plot_feature_maps(maps: np.ndarray, *, title: str = "Feature maps", max_maps
         title: figure title.
         max_maps: at most this many channels. Default 32.
         ncols: columns. Default 8.
+        panel_titles: optional title of each panel (default: "channel i").
+        value_label: label of the colour scale, shared by every panel. Default
+            `"activation"`.
 
     Returns:
-        A `matplotlib.figure.Figure`.
+        A `matplotlib.figure.Figure` with one colour scale for all panels.
     """
     maps = np.asarray(maps, dtype=float)
     if maps.ndim == 4 and maps.shape[0] == 1:
@@ -299,11 +314,16 @@ def plot_feature_maps(maps: np.ndarray, *, title: str = "Feature maps", max_maps
     fig = Figure(figsize=(1.3 * cols, 1.3 * rows + 0.5), layout="constrained")
     fig.suptitle(f"{title} ({maps.shape[0]}x{maps.shape[1]}, {maps.shape[-1]} channels)")
     axes = fig.subplots(rows, cols, squeeze=False)
+    low, high = float(maps[..., :n].min()), float(maps[..., :n].max())
+    image = None
     for i, ax in enumerate(axes.flat):
         ax.axis("off")
         if i < n:
-            ax.imshow(maps[..., i], cmap="viridis")
-            ax.set_title(f"channel {i}", fontsize=7)
+            image = ax.imshow(maps[..., i], cmap="viridis", vmin=low, vmax=max(high, low + 1e-12))
+            name = panel_titles[i] if panel_titles is not None and i < len(panel_titles) else None
+            ax.set_title(name or f"channel {i}", fontsize=7)
+    if image is not None:
+        fig.colorbar(image, ax=axes, shrink=0.8, label=value_label)
     return fig
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from cnnlabs.checks.counts import count_expected
 from cnnlabs.checks.lab01_lenet5 import (
     CONV_CONNECTIONS_MISTAKES,
+    CONV_MISTAKES,
     CONV_PARAMS_MISTAKES,
     DENSE_PARAMS_MISTAKES,
 )
@@ -25,6 +26,30 @@ def reference_conv2d(x, w, stride=1):
 
     x32, w32 = np.asarray(x, dtype="float32"), np.asarray(w, dtype="float32")
     return tf.nn.conv2d(x32, w32, stride, "VALID").numpy().astype("float64")
+
+
+def conv2d_expected(x, w, stride=1):
+    """What ``check_conv`` compares with: the output and the outputs of known mistakes."""
+    w = np.asarray(w)
+    return {
+        "output": reference_conv2d(x, w, stride),
+        "mistakes": [[reference_conv2d(x, np.ascontiguousarray(wrong(w)), stride), message]
+                     for wrong, message in CONV_MISTAKES],
+    }
+
+
+def conv2d_backward_expected(x, w, grad_out, stride=1):
+    """``tf.GradientTape`` gradients of ``sum(conv2d(x, w) * grad_out)``: the backward oracle."""
+    import tensorflow as tf
+
+    x64, w64 = tf.constant(np.asarray(x, "float64")), tf.constant(np.asarray(w, "float64"))
+    with tf.GradientTape() as tape:
+        tape.watch([x64, w64])
+        y = tf.nn.conv2d(x64, w64, stride, "VALID")
+        loss = tf.reduce_sum(y * np.asarray(grad_out, "float64"))
+    grad_x, grad_w = tape.gradient(loss, [x64, w64])
+    return {"grad_x": grad_x.numpy(), "grad_w": grad_w.numpy(),
+            "positions": int(np.prod(np.shape(grad_out)[:3]))}
 
 
 def reference_output_size(n, k, stride=1, padding=0):
@@ -72,7 +97,8 @@ def dense_params(n_in, n_out):
 
 # question id -> expected(**inputs) of its public cases
 EXPECTED = {
-    "conv2d_by_hand": reference_conv2d,
+    "conv2d_by_hand": conv2d_expected,
+    "conv2d_backward": conv2d_backward_expected,
     "output_size": reference_output_size,
     "build_lenet5": lenet5_expected,
     "conv_params": count_expected(conv_params, CONV_PARAMS_MISTAKES),

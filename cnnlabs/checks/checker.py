@@ -87,11 +87,14 @@ def is_unattempted(answer) -> bool:
     return callable(answer) and _is_stub_function(answer)
 
 
-def or_reference(value, reference_factory, what: str, *, probe: dict | None = None):
+def or_reference(
+    value, reference_factory, what: str, *, probe: dict | None = None, accept=None
+):
     """Returns ``value`` when the exercise is done, else the reference implementation.
 
     Lab cells that build on an exercise call this so the rest of the lab runs
-    even before the exercise is solved.
+    even before the exercise is solved, or when the student's answer raises or
+    returns something the cell cannot use.
 
     Args:
         value: the student's answer (a value, a function or a model).
@@ -100,6 +103,9 @@ def or_reference(value, reference_factory, what: str, *, probe: dict | None = No
         probe: optional keyword arguments; when ``value`` is a function, it is
             called with them, and a result of ``None``/``...`` or an exception means
             "not done yet".
+        accept: optional ``accept(result) -> bool``, where ``result`` is the probe's
+            result (or ``value`` itself without a probe); ``False`` or an exception
+            means the answer cannot be used, and the reference is used instead.
 
     Returns:
         ``value``, or ``reference_factory()`` after printing one line. The factory
@@ -107,13 +113,30 @@ def or_reference(value, reference_factory, what: str, *, probe: dict | None = No
         never a reference solution.
     """
     done = not is_unattempted(value)
+    problem = ""
     if done and probe is not None and callable(value):
         try:
-            done = not is_unattempted(value(**copy.deepcopy(probe)))
+            result = value(**copy.deepcopy(probe))
+            done = not is_unattempted(result)
+        except Exception as exc:
+            done, problem = False, f"raised {type(exc).__name__}: {exc}"
+    else:
+        result = value
+    if done and accept is not None:
+        try:
+            done = bool(accept(result))
         except Exception:
             done = False
+        if not done:
+            problem = f"returned {type(result).__name__}, which the next cells cannot use"
     if done:
         return value
+    if problem:
+        print(
+            f"{what[0].upper()}{what[1:]} {problem.splitlines()[0][:200]}: using the reference "
+            "implementation so the rest of the lab runs (the check cell above says what to fix)."
+        )
+        return reference_factory()
     print(
         f"Exercise {what!r} is not done yet: using the reference implementation "
         "so the rest of the lab runs."

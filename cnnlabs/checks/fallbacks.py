@@ -22,6 +22,28 @@ def _name(prefix: str) -> str:
     return f"{prefix}_{next(_names)}"
 
 
+# ---------------------------------------------------------------- lab 01: LeNet-5
+
+
+def conv2d_forward(x, w, stride=1):
+    """``tf.nn.conv2d`` with valid padding, in float64: the convolution of ``conv2d_by_hand``."""
+    import tensorflow as tf
+
+    x, w = np.asarray(x, "float64"), np.asarray(w, "float64")
+    return tf.nn.conv2d(x, w, stride, "VALID").numpy()
+
+
+def conv2d_backward(x, w, grad_out, stride=1):
+    """Gradients of ``sum(tf.nn.conv2d(x, w) * grad_out)`` by ``tf.GradientTape``."""
+    import tensorflow as tf
+
+    x, w = tf.constant(np.asarray(x, "float64")), tf.constant(np.asarray(w, "float64"))
+    with tf.GradientTape() as tape:
+        tape.watch([x, w])
+        loss = tf.reduce_sum(tf.nn.conv2d(x, w, stride, "VALID") * np.asarray(grad_out, "float64"))
+    return tuple(g.numpy() for g in tape.gradient(loss, [x, w]))
+
+
 # ---------------------------------------------------------------- lab 04: Inception
 
 

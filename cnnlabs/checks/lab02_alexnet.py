@@ -81,6 +81,11 @@ def check_shape(expected, received):
     """Checks an output shape without printing the expected one; None when right."""
     if not isinstance(received, (tuple, list)) or len(received) != 3:
         return f"Expected a tuple (height, width, channels), got {received!r}."
+    if any(isinstance(v, (float, np.floating)) for v in received):
+        return (
+            f"You returned {tuple(received)!r}: a size is a whole number of pixels. Use integer "
+            "division (//), which rounds down when the stride does not divide size + 2p - k."
+        )
     if tuple(received) == tuple(expected):
         return None
     height, width, channels = received
@@ -144,6 +149,12 @@ QUESTIONS = (
                                      "padding": 2},
                  expected=STORED, check=check_shape,
                  hint="The padding is added on both sides: size + 2 * padding."),
+            Case(name="a stride that does not divide: 32x32, 5x5, stride 2, padding 1, 64 kernels",
+                 inputs=lambda rng: {"size": 32, "k": 5, "stride": 2, "filters": 64,
+                                     "padding": 1},
+                 expected=STORED, check=check_shape,
+                 hint="When the stride does not divide size + 2p - k, the window that would "
+                 "stick out is left out: floor((size + 2p - k) / s) + 1, with //."),
         ),
     ),
     Question(
@@ -207,6 +218,11 @@ QUESTIONS = (
                  inputs=lrn_inputs(1, 2, 4, n=3, k=1.0, alpha=1.0, beta=1.0),
                  expected=STORED, rtol=1e-4, atol=1e-6,
                  hint="Use the arguments n, k, alpha and beta, not the paper's constants."),
+            Case(name="3 channels, fewer than the window n=5",
+                 inputs=lrn_inputs(2, 2, 3, alpha=1.0, scale=2.0), expected=STORED,
+                 rtol=1e-4, atol=1e-6,
+                 hint="With fewer channels than n, every window is clipped at both ends: "
+                 "from max(0, i - n//2) to min(N - 1, i + n//2)."),
         ),
     ),
     Question(
@@ -236,6 +252,10 @@ QUESTIONS = (
                          "by (1 - rate)."),
             dropout_case("training with rate 0.2", (50, 80), 0.2, True,
                          hint="Use the rate argument; kept elements are x / 0.8."),
+            dropout_case("training with rate 0 on a 3-D array keeps everything", (4, 10, 10),
+                         0.0, True,
+                         hint="Work on any shape (x.shape), and with rate 0 keep every "
+                         "element unchanged."),
         ),
     ),
 )

@@ -123,6 +123,10 @@ QUESTIONS = (
                      (1, 1, 2, 2, 2), input_size=32, num_classes=10,
                      hint="After five 2x2 poolings a 32x32 image is 1x1, so fc1 sees 512 "
                      "values; use input_size and num_classes."),
+            vgg_case("VGG-13 (configuration B) for 64x64 grey images and 200 classes",
+                     (2, 2, 2, 2, 2), input_size=64, in_channels=1, num_classes=200,
+                     hint="Use every argument: in_channels feeds the first convolution, "
+                     "input_size // 32 is the side of the last block's maps."),
         ),
     ),
 )

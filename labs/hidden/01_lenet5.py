@@ -5,11 +5,12 @@ rectangular images and kernels that do not tile the image exactly.
 """
 
 from autograder.references.lab01_lenet5 import (
+    conv2d_backward_expected,
+    conv2d_expected,
     conv_connections,
     conv_params,
     dense_params,
     lenet5_expected,
-    reference_conv2d,
     reference_output_size,
 )
 from cnnlabs.checks.counts import count_case
@@ -17,6 +18,10 @@ from cnnlabs.checks.lab01_lenet5 import (
     CONV_CONNECTIONS_MISTAKES,
     CONV_PARAMS_MISTAKES,
     DENSE_PARAMS_MISTAKES,
+    backward_inputs,
+    check_backward,
+    check_size,
+    conv_case,
     conv_inputs,
     lenet5_case,
 )
@@ -35,6 +40,15 @@ def _random_conv(rng):
         "w": rng.normal(size=(kernel, kernel, in_channels, out_channels)),
         "stride": stride,
     }
+
+
+def _random_backward(rng):
+    inputs = _random_conv(rng)
+    batch, height, width, _ = inputs["x"].shape
+    kernel, stride, out_channels = inputs["w"].shape[0], inputs["stride"], inputs["w"].shape[3]
+    out_h, out_w = (height - kernel) // stride + 1, (width - kernel) // stride + 1
+    inputs["grad_out"] = rng.normal(size=(batch, out_h, out_w, out_channels))
+    return inputs
 
 
 def _random_size(rng):
@@ -76,39 +90,47 @@ HIDDEN = {
         for i in (1, 2, 3)
     ),
     "conv2d_by_hand": (
-        Case(name="hidden: rectangular 7x10 image, 3x3 kernels, 3 -> 5 channels",
-             inputs=conv_inputs(2, 7, 3, 3, 5, width=10), expected=reference_conv2d,
-             rtol=1e-4, atol=1e-4),
-        Case(name="hidden: stride 3 that does not tile the image exactly",
-             inputs=conv_inputs(1, 11, 3, 1, 2, stride=3), expected=reference_conv2d,
-             rtol=1e-4, atol=1e-4),
-        Case(name="hidden: 1x1 kernels (a per-pixel channel mix)",
-             inputs=conv_inputs(3, 4, 1, 4, 2), expected=reference_conv2d,
-             rtol=1e-4, atol=1e-4),
-        Case(name="hidden: kernel as large as the image",
-             inputs=conv_inputs(2, 5, 5, 2, 3), expected=reference_conv2d,
-             rtol=1e-4, atol=1e-4),
-        Case(name="hidden: random shapes and stride 1", inputs=_random_conv,
-             expected=reference_conv2d, rtol=1e-4, atol=1e-4),
-        Case(name="hidden: random shapes and strides, again", inputs=_random_conv,
-             expected=reference_conv2d, rtol=1e-4, atol=1e-4),
+        conv_case("hidden: rectangular 8x5 image, 3x3 kernels, 3 -> 5 channels",
+                  conv_inputs(2, 8, 3, 3, 5, width=5), expected=conv2d_expected),
+        conv_case("hidden: stride 3 that does not tile the image exactly",
+                  conv_inputs(1, 11, 3, 1, 2, stride=3), expected=conv2d_expected),
+        conv_case("hidden: 1x1 kernels (a per-pixel channel mix)",
+                  conv_inputs(3, 4, 1, 4, 2), expected=conv2d_expected),
+        conv_case("hidden: kernel as large as the image",
+                  conv_inputs(2, 5, 5, 2, 3), expected=conv2d_expected),
+        conv_case("hidden: random shapes and stride 1", _random_conv, expected=conv2d_expected),
+        conv_case("hidden: random shapes and strides, again", _random_conv,
+                  expected=conv2d_expected),
+    ),
+    "conv2d_backward": tuple(
+        Case(name=name, inputs=inputs, expected=conv2d_backward_expected, check=check_backward)
+        for name, inputs in (
+            ("hidden: 1x1 kernels, 4 -> 2 channels, batch of 3", backward_inputs(3, 4, 1, 4, 2)),
+            ("hidden: kernel as large as the image", backward_inputs(2, 5, 5, 2, 3)),
+            ("hidden: stride 3 on a rectangular 10x7 image",
+             backward_inputs(2, 10, 3, 3, 2, stride=3, width=7)),
+            ("hidden: random shapes and strides", _random_backward),
+            ("hidden: random shapes and strides, again", _random_backward),
+        )
     ),
     "output_size": (
-        Case(name="hidden: 224 pixels, 7x7, stride 2, padding 3",
-             inputs=lambda rng: {"n": 224, "k": 7, "stride": 2, "padding": 3},
-             expected=reference_output_size),
+        Case(name="hidden: 227 pixels, 3x3, stride 2, padding 1",
+             inputs=lambda rng: {"n": 227, "k": 3, "stride": 2, "padding": 1},
+             expected=reference_output_size, check=check_size),
         Case(name="hidden: 13 pixels, 3x3 pooling, stride 2",
              inputs=lambda rng: {"n": 13, "k": 3, "stride": 2},
-             expected=reference_output_size),
+             expected=reference_output_size, check=check_size),
         Case(name="hidden: 1x1 kernel", inputs=lambda rng: {"n": 17, "k": 1},
-             expected=reference_output_size),
-        Case(name="hidden: random sizes", inputs=_random_size, expected=reference_output_size),
+             expected=reference_output_size, check=check_size),
+        Case(name="hidden: random sizes", inputs=_random_size, expected=reference_output_size,
+             check=check_size),
         Case(name="hidden: random sizes, again", inputs=_random_size,
-             expected=reference_output_size),
+             expected=reference_output_size, check=check_size),
     ),
     "build_lenet5": (
-        lenet5_case("hidden: 5 classes", num_classes=5, expected=lenet5_expected),
-        lenet5_case("hidden: 32x32 colour images", input_shape=(32, 32, 3),
-                    expected=lenet5_expected),
+        lenet5_case("hidden: colour images and 5 classes", input_shape=(32, 32, 3),
+                    num_classes=5, expected=lenet5_expected),
+        lenet5_case("hidden: 2 channels and 100 classes", input_shape=(32, 32, 2),
+                    num_classes=100, expected=lenet5_expected),
     ),
 }

@@ -76,7 +76,7 @@ def _messages(outcomes):
 # ---------------------------------------------------------------- labs 01-03
 
 
-def test_convolution_that_ignores_the_stride_fails_only_the_stride_case():
+def test_convolution_that_ignores_the_stride_fails_only_the_stride_cases():
     def conv_no_stride(x, w, stride=1):
         out_h, out_w = x.shape[1] - w.shape[0] + 1, x.shape[2] - w.shape[1] + 1
         out = np.zeros((x.shape[0], out_h, out_w, w.shape[3]))
@@ -87,16 +87,16 @@ def test_convolution_that_ignores_the_stride_fails_only_the_stride_case():
         return out
 
     outcomes = _public("01_lenet5", "conv2d_by_hand", conv_no_stride)
-    assert [o.status for o in outcomes] == ["passed", "passed", "failed"]
+    assert [o.status for o in outcomes] == ["passed", "passed", "failed", "failed"]
     assert outcomes[2].message.startswith("answer: shape mismatch: expected shape (1, 3, 3, 2)")
     assert outcomes[2].hint.startswith("With stride s the output pixel (i, j)")
 
 
-def test_output_size_without_padding_fails_the_padding_case():
+def test_output_size_without_padding_fails_the_padding_cases():
     outcomes = _public(
         "01_lenet5", "output_size", lambda n, k, stride=1, padding=0: (n - k) // stride + 1
     )
-    assert [o.status for o in outcomes] == ["passed", "passed", "passed", "failed"]
+    assert [o.status for o in outcomes] == ["passed"] * 3 + ["failed", "passed", "failed"]
     assert outcomes[3].hint == "The padding is added on both sides: n + 2p."
 
 
@@ -115,7 +115,7 @@ def test_lenet5_with_max_pooling_is_told_about_average_pooling():
         x = layers.Dense(84, activation="tanh")(x)
         return keras.Model(inputs, layers.Dense(num_classes, activation="softmax")(x))
 
-    [outcome] = _public("01_lenet5", "build_lenet5", build)
+    outcome = _public("01_lenet5", "build_lenet5", build)[0]
     assert outcome.status == "failed"
     assert outcome.message == (
         "Expected two AveragePooling2D layers (S2 and S4, 2x2 with stride 2, the paper's "
@@ -145,7 +145,7 @@ def test_dropout_feedback():
         return np.where(np.random.default_rng(seed).random(x.shape) >= rate, x / (1 - rate), 0.0)
 
     outcomes = _public("02_alexnet", "dropout", no_scaling)
-    assert [o.status for o in outcomes] == ["passed", "failed", "failed"]
+    assert [o.status for o in outcomes] == ["passed", "failed", "failed", "passed"]
     assert outcomes[1].message == (
         "The kept elements are unchanged. Inverted dropout divides them by (1 - rate) so that "
         "the expected output equals the input."
@@ -181,7 +181,7 @@ def test_vgg_params_without_biases_fails_with_the_counts():
         return total
 
     outcomes = _public("03_vgg_receptive_fields", "vgg_params", no_biases)
-    assert [o.status for o in outcomes] == ["failed", "failed", "failed"]
+    assert [o.status for o in outcomes] == ["failed"] * 4
     assert [o.message for o in outcomes][0] == (
         "You returned 138,344,128: that leaves out the biases: one per filter and one per FC unit."
     )
