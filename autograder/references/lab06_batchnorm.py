@@ -67,8 +67,37 @@ def inference_expected(x, gamma, beta, moving_mean, moving_var, eps=1e-3):
     }
 
 
+def batchnorm_backward(x, gamma, grad_y, eps=1e-3):
+    """Reference of the backward pass (Section 3), in the compact form
+    grad_x = gamma / (m sigma) * (m grad_y - sum(grad_y) - x_hat * sum(grad_y * x_hat))."""
+    x, grad_y = np.asarray(x, "float64"), np.asarray(grad_y, "float64")
+    axes = tuple(range(x.ndim - 1))
+    m = x.size // x.shape[-1]
+    inv_std = 1.0 / np.sqrt(x.var(axis=axes) + eps)
+    x_hat = (x - x.mean(axis=axes)) * inv_std
+    grad_beta = grad_y.sum(axis=axes)
+    grad_gamma = (grad_y * x_hat).sum(axis=axes)
+    grad_x = gamma * inv_std / m * (m * grad_y - grad_beta - x_hat * grad_gamma)
+    return grad_x, grad_gamma, grad_beta
+
+
+def backward_expected(x, gamma, grad_y, eps=1e-3):
+    """What the batchnorm_backward check compares with, and grad_x with the batch statistics
+    treated as constants (the typical mistake), so that the check can name it."""
+    grad_x, grad_gamma, grad_beta = batchnorm_backward(x, gamma, grad_y, eps)
+    x = np.asarray(x, "float64")
+    axes = tuple(range(x.ndim - 1))
+    return {
+        "grad_x": grad_x,
+        "grad_gamma": grad_gamma,
+        "grad_beta": grad_beta,
+        "grad_x_constant_statistics": gamma * np.asarray(grad_y) / np.sqrt(x.var(axis=axes) + eps),
+    }
+
+
 # question id -> expected(**inputs) of its public cases
 EXPECTED = {
+    "batchnorm_backward": backward_expected,
     "batchnorm_train": train_expected,
     "batchnorm_inference": inference_expected,
     "update_moving_average": update_moving_average,

@@ -129,6 +129,47 @@ def check_bn_train(expected, received):
     return None
 
 
+def backward_inputs(shape, eps=None, offset=2.0):
+    """inputs(rng) for batchnorm_backward: x as for batchnorm_train and a gradient grad_y."""
+
+    def inputs(rng):
+        base = bn_inputs(shape, eps, offset)(rng)
+        out = {"x": base["x"], "gamma": base["gamma"], "grad_y": rng.normal(size=shape)}
+        if eps is not None:
+            out["eps"] = eps
+        return out
+
+    return inputs
+
+
+def check_bn_backward(expected, received):
+    """Compares (grad_x, grad_gamma, grad_beta), naming the statistics treated as constants."""
+    if not isinstance(received, (list, tuple)) or len(received) != 3:
+        return (
+            f"Expected a tuple (grad_x, grad_gamma, grad_beta) of 3 arrays, got "
+            f"{type(received).__name__}"
+            + (f" of length {len(received)}" if isinstance(received, (list, tuple)) else "")
+            + ". End with `return grad_x, grad_gamma, grad_beta`."
+        )
+    names = ("grad_x", "grad_gamma", "grad_beta")
+    parts = dict(zip(names, (np.asarray(p, dtype="float64") for p in received)))
+    for name in names:
+        want = np.asarray(expected[name], dtype="float64")
+        atol = max(1e-6, 1e-5 * float(np.max(np.abs(want), initial=0.0)))
+        if name == "grad_x" and _close(
+            parts[name], expected.get("grad_x_constant_statistics"), 1e-5, atol
+        ):
+            return (
+                "grad_x is gamma * grad_y / sqrt(var + eps): it treats the batch mean and "
+                "variance as constants. They depend on every x_i: add the terms through "
+                "dl/dvar and dl/dmean (Section 3)."
+            )
+        message = compare(want, parts[name], 1e-5, atol, where=name)
+        if message:
+            return message
+    return None
+
+
 def check_bn_inference(expected, received):
     """Compares y, naming a missing or constant eps and the batch-statistics mistake."""
     e_y = np.asarray(expected["y"], dtype="float64")
@@ -244,6 +285,40 @@ QUESTIONS = with_stored(
                     check=check_bn_train,
                     hint="A channel whose values are all equal has variance 0: eps inside the square "
                     "root keeps the division finite, and x_hat is 0 there.",
+                ),
+            ),
+        ),
+        Question(
+            id="batchnorm_backward",
+            api=NUMPY_ONLY_RULE,
+            points=3,
+            answer="batchnorm_backward",
+            kind="function",
+            title="The backward pass of batch normalization (Section 3)",
+            public=(
+                Case(
+                    name="a dense layer's output: (16, 4)",
+                    inputs=backward_inputs((16, 4)),
+                    expected=STORED,
+                    check=check_bn_backward,
+                    hint="grad_beta = sum(grad_y), grad_gamma = sum(grad_y * x_hat) over every "
+                    "axis but the channels; grad_x follows the paper's chain rule through x_hat, "
+                    "var and mean.",
+                ),
+                Case(
+                    name="a convolution's output: (4, 5, 5, 3)",
+                    inputs=backward_inputs((4, 5, 5, 3)),
+                    expected=STORED,
+                    check=check_bn_backward,
+                    hint="For images m = batch * height * width: the sums and means run over "
+                    "axes (0, 1, 2).",
+                ),
+                Case(
+                    name="eps=0.1 on (8, 3)",
+                    inputs=backward_inputs((8, 3), eps=0.1),
+                    expected=STORED,
+                    check=check_bn_backward,
+                    hint="This case passes eps=0.1: sqrt(var + eps) with the eps argument.",
                 ),
             ),
         ),

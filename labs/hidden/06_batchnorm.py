@@ -10,13 +10,16 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.references.lab06_batchnorm import (
+    backward_expected,
     fold_batchnorm,
     inference_expected,
     train_expected,
     update_moving_average,
 )
 from cnnlabs.checks.lab06_batchnorm import (
+    backward_inputs,
     bn_inputs,
+    check_bn_backward,
     check_bn_inference,
     check_bn_train,
     check_tuple_of_two,
@@ -57,6 +60,26 @@ HIDDEN = {
             inputs=_constant_channel,
             expected=train_expected,
             check=check_bn_train,
+        ),
+    ),
+    "batchnorm_backward": (
+        Case(
+            "a rank-3 input (5, 7, 4)",
+            inputs=backward_inputs((5, 7, 4)),
+            expected=backward_expected,
+            check=check_bn_backward,
+        ),
+        Case(
+            "a large batch (32, 6, 6, 5) with big offsets",
+            inputs=backward_inputs((32, 6, 6, 5), offset=30.0),
+            expected=backward_expected,
+            check=check_bn_backward,
+        ),
+        Case(
+            "eps=1e-5 on (12, 6)",
+            inputs=backward_inputs((12, 6), eps=1e-5),
+            expected=backward_expected,
+            check=check_bn_backward,
         ),
     ),
     "batchnorm_inference": (

@@ -13,13 +13,15 @@
 #
 # 1. write the batch-normalization transform for training (Algorithm 1) and for
 #    inference in NumPy, and match `keras.layers.BatchNormalization` to 1e-5;
-# 2. write the moving-average update that Keras uses to collect the inference
+# 2. write the backward pass of batch normalization (the paper's Section 3) and check
+#    it against automatic differentiation and a numerical gradient;
+# 3. write the moving-average update that Keras uses to collect the inference
 #    statistics, and say how many steps it needs to forget its initial values;
-# 3. measure how batch normalization changes the range of learning rates that train;
-# 4. show why small batches make batch statistics noisy;
-# 5. explain, with numbers, what goes wrong at test time with batch statistics or with
+# 4. measure how batch normalization changes the range of learning rates that train;
+# 5. show why small batches make batch statistics noisy;
+# 6. explain, with numbers, what goes wrong at test time with batch statistics or with
 #    moving averages that were never updated;
-# 6. fold a trained batch normalization into the preceding convolution.
+# 7. fold a trained batch normalization into the preceding convolution.
 #
 # Run the cells from top to bottom. Cells marked **Exercise** contain `...` for you to
 # replace; the cell after each one checks your answer and tells you what to fix.
@@ -30,10 +32,11 @@ import time
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
+import tensorflow as tf
 from keras import layers
 
 from cnnlabs import datasets
-from cnnlabs.checks import checker, fallbacks, or_reference
+from cnnlabs.checks import checker, fallbacks, is_unattempted, or_reference
 from cnnlabs.env import device_report, seed_everything
 from cnnlabs.layers import fold_bn
 from cnnlabs.profiles import get_profile
@@ -280,6 +283,139 @@ plt.show()
 # it is still far below the truth. Keep this in mind for Section 5: a network trained
 # for only a few hundred steps with momentum 0.99 has moving averages that are still
 # catching up.
+
+# %% [markdown]
+# ## 2b. The backward pass (Section 3 of the paper)
+#
+# To train through a BN layer, the loss $\ell$ must be differentiated through the batch
+# statistics too: $\mu_B$ and $\sigma_B^2$ depend on every $x_i$ of the batch. Section 3
+# of the paper gives the chain rule, per channel, with $m$ values in the batch:
+#
+# $$\frac{\partial \ell}{\partial \hat x_i} = \frac{\partial \ell}{\partial y_i}\,\gamma,
+#   \qquad
+#   \frac{\partial \ell}{\partial \sigma_B^2} = \sum_i \frac{\partial \ell}{\partial \hat x_i}
+#   (x_i - \mu_B)\cdot\frac{-1}{2}(\sigma_B^2 + \epsilon)^{-3/2},$$
+#
+# $$\frac{\partial \ell}{\partial \mu_B} = -\sum_i \frac{\partial \ell}{\partial \hat x_i}
+#   \frac{1}{\sqrt{\sigma_B^2 + \epsilon}}
+#   + \frac{\partial \ell}{\partial \sigma_B^2}\,\frac{\sum_i -2(x_i - \mu_B)}{m},$$
+#
+# $$\frac{\partial \ell}{\partial x_i} = \frac{\partial \ell}{\partial \hat x_i}
+#   \frac{1}{\sqrt{\sigma_B^2 + \epsilon}}
+#   + \frac{\partial \ell}{\partial \sigma_B^2}\,\frac{2(x_i - \mu_B)}{m}
+#   + \frac{\partial \ell}{\partial \mu_B}\,\frac{1}{m},
+#   \qquad
+#   \frac{\partial \ell}{\partial \gamma} = \sum_i \frac{\partial \ell}{\partial y_i}\,\hat x_i,
+#   \qquad
+#   \frac{\partial \ell}{\partial \beta} = \sum_i \frac{\partial \ell}{\partial y_i}.$$
+#
+# The sums run over every axis but the channels, as in Exercise 1.
+#
+# **Exercise 3.** Write `batchnorm_backward` in NumPy: given the layer's input `x`, its
+# `gamma`, `eps` and the gradient `grad_y` of the loss with respect to its output
+# (training mode, batch statistics), return the gradients with respect to `x`, `gamma`
+# and `beta`. The cell after the check compares it with TensorFlow's automatic
+# differentiation (`tf.GradientTape`) and with a numerical gradient.
+
+# %%
+def batchnorm_backward(x, gamma, grad_y, eps=1e-3):
+    """Gradients of batch normalization in training mode (Ioffe & Szegedy 2015, Section 3).
+
+    Args:
+        x: array of shape (..., channels), the layer's input.
+        gamma: array of shape (channels,), the learned scale.
+        grad_y: array of the shape of x, the gradient of the loss with respect to y.
+        eps: float, added to the variance before the square root (default 1e-3).
+
+    Returns:
+        A tuple (grad_x, grad_gamma, grad_beta) of shapes x.shape, (channels,) and
+        (channels,).
+    """
+    ### BEGIN SOLUTION
+    axes = tuple(range(x.ndim - 1))
+    m = x.size // x.shape[-1]
+    centred = x - x.mean(axis=axes)
+    inv_std = 1.0 / np.sqrt((centred ** 2).mean(axis=axes) + eps)
+    x_hat = centred * inv_std
+    grad_x_hat = grad_y * gamma
+    grad_var = (grad_x_hat * centred).sum(axis=axes) * -0.5 * inv_std ** 3
+    grad_mean = -(grad_x_hat * inv_std).sum(axis=axes) + grad_var * (-2.0 * centred).mean(axis=axes)
+    grad_x = grad_x_hat * inv_std + grad_var * 2.0 * centred / m + grad_mean / m
+    return grad_x, (grad_y * x_hat).sum(axis=axes), grad_y.sum(axis=axes)
+    ### END SOLUTION
+
+
+# %%
+check("batchnorm_backward", batchnorm_backward)
+
+# %% [markdown]
+# ### Your gradients against automatic differentiation and a numerical gradient
+#
+# The loss here is $\ell = \sum_i y_i r_i$ for a fixed random array $r$, so that
+# $\partial \ell / \partial y = r$. `tf.GradientTape` differentiates Keras's own
+# `BatchNormalization` layer; the numerical gradient perturbs each input by $\pm h$
+# and divides the change of the loss by $2h$ (central differences, float64, on a
+# small input so that it takes a moment).
+
+# %%
+rng_small = np.random.default_rng(1)
+x_small = rng_small.normal(size=(6, 3, 3, 2)) * [1.0, 2.0] + [0.5, -1.0]
+gamma_small, r_small = rng_small.uniform(0.5, 2.0, 2), rng_small.normal(size=(6, 3, 3, 2))
+
+bn_tape = layers.BatchNormalization(epsilon=1e-3, dtype="float64")
+bn_tape.build(x_small.shape)
+bn_tape.gamma.assign(gamma_small)
+x_tensor = tf.constant(x_small)
+with tf.GradientTape() as tape:
+    tape.watch(x_tensor)
+    loss = tf.reduce_sum(bn_tape(x_tensor, training=True) * r_small)
+tape_x, tape_gamma, tape_beta = (g.numpy() for g in tape.gradient(
+    loss, [x_tensor, bn_tape.gamma, bn_tape.beta]))
+
+
+def bn_loss(x):
+    """The same loss computed in NumPy (Algorithm 1), for the numerical gradient."""
+    centred = x - x.mean(axis=(0, 1, 2))
+    y = gamma_small * centred / np.sqrt((centred ** 2).mean(axis=(0, 1, 2)) + 1e-3)
+    return float(np.sum(y * r_small))
+
+
+h, numerical_x = 1e-5, np.zeros_like(x_small)
+for index in np.ndindex(x_small.shape):
+    step = np.zeros_like(x_small)
+    step[index] = h
+    numerical_x[index] = (bn_loss(x_small + step) - bn_loss(x_small - step)) / (2 * h)
+
+
+def relative_error(a, b):
+    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+
+
+if is_unattempted(batchnorm_backward):
+    print("Exercise 'batchnorm_backward' is not done yet: write it above, then re-run this cell.")
+else:
+    try:
+        yours = batchnorm_backward(x_small.copy(), gamma_small, r_small.copy(), eps=1e-3)
+        grad_x, grad_gamma, grad_beta = (np.asarray(g, dtype="float64") for g in yours)
+        for what, mine, theirs in (("grad_x vs tf.GradientTape", grad_x, tape_x),
+                                   ("grad_x vs numerical gradient", grad_x, numerical_x),
+                                   ("grad_gamma vs tf.GradientTape", grad_gamma, tape_gamma),
+                                   ("grad_beta vs tf.GradientTape", grad_beta, tape_beta)):
+            error = relative_error(mine, theirs) if mine.shape == theirs.shape else float("inf")
+            print(f"{what:<30} max relative error < 1e-6: {error < 1e-6}")
+    except Exception as exc:  # a wrong answer must not stop Run All
+        print(f"Your batchnorm_backward raised {type(exc).__name__}: {exc}; the check above "
+              "says what to fix.")
+print(f"tf.GradientTape vs numerical gradient: max relative error < 1e-6: "
+      f"{relative_error(tape_x, numerical_x) < 1e-6}")
+
+# %% [markdown]
+# Notice the last two terms of $\partial \ell / \partial x_i$: they come from the batch
+# statistics and couple every example of the batch with every other one. If you treat
+# $\mu_B$ and $\sigma_B^2$ as constants you get only the first term, and the
+# gradient no longer removes the component along $\hat x$ and the mean: that is why
+# the paper insists that normalization be part of the network's computation graph
+# (Section 2), not a step applied outside it.
 
 # %% [markdown]
 # ## 3. Training with and without batch normalization
@@ -612,7 +748,7 @@ plt.show()
 # Deployment tools (TensorFlow Lite, TensorRT) do this so that BN costs nothing at
 # inference.
 #
-# **Exercise 3.** Write `fold_batchnorm`: it returns the kernel and bias of one
+# **Exercise 4.** Write `fold_batchnorm`: it returns the kernel and bias of one
 # convolution equivalent to the convolution followed by BN in inference mode.
 
 # %%
@@ -675,7 +811,7 @@ library_gap = max(float(np.abs(library_kernel - folded_kernel).max()),
                   float(np.abs(library_bias - folded_bias).max()))
 print(f"your fold vs cnnlabs.layers.fold_bn: max |difference| = {library_gap:.1e}")
 if gap > 1e-3 * max(1.0, float(np.ptp(reference_out))) or library_gap > 1e-4:
-    print("Your folded convolution differs from conv1 + bn1: the check of Exercise 3 says what "
+    print("Your folded convolution differs from conv1 + bn1: the check of Exercise 4 says what "
           "to fix.")
 
 # %% [markdown]

@@ -490,3 +490,64 @@ def test_lab06_runs_to_the_end_after_answers_that_used_to_crash(tmp_path, grade_
     assert "Some of your functions differ from Keras's layer" in out
     assert "Your fold_batchnorm cannot be used here (ValueError: " in out
     assert "Your folded convolution differs" not in out  # the fallback folds correctly
+
+
+# ---------------------------------------------------------------- the backward pass (lab 06)
+
+BACKWARD_COMPACT = """
+def batchnorm_backward(x, gamma, grad_y, eps=1e-3):
+    axes = tuple(range(x.ndim - 1))
+    n = x.size // x.shape[-1]
+    x_hat = (x - x.mean(axis=axes)) / np.sqrt(x.var(axis=axes) + eps)
+    g_beta, g_gamma = grad_y.sum(axis=axes), (grad_y * x_hat).sum(axis=axes)
+    g_x = gamma / (n * np.sqrt(x.var(axis=axes) + eps)) * (n * grad_y - g_beta - x_hat * g_gamma)
+    return g_x, g_gamma, g_beta
+"""
+
+BACKWARD_CONSTANT_STATISTICS = """
+def batchnorm_backward(x, gamma, grad_y, eps=1e-3):
+    axes = tuple(range(x.ndim - 1))
+    x_hat = (x - x.mean(axis=axes)) / np.sqrt(x.var(axis=axes) + eps)
+    g_x = gamma * grad_y / np.sqrt(x.var(axis=axes) + eps)
+    return g_x, (grad_y * x_hat).sum(axis=axes), grad_y.sum(axis=axes)
+"""
+
+
+def test_backward_in_the_compact_form_passes_public_and_hidden_cases():
+    answer = _define(BACKWARD_COMPACT, "batchnorm_backward")
+    outcomes = _public("06_batchnorm", "batchnorm_backward", answer)
+    assert [o.status for o in outcomes] == ["passed"] * 3, [o.message for o in outcomes]
+    judged = _judge_hidden("06_batchnorm", "batchnorm_backward", answer)
+    assert [(name, m) for name, m in judged if m] == []
+
+
+def test_backward_matches_gradient_tape():
+    """The reference the check compares with is what TensorFlow differentiates."""
+    import keras
+    import tensorflow as tf
+
+    from autograder.references.lab06_batchnorm import batchnorm_backward
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(5, 3, 3, 2)) * [1.0, 3.0] + [2.0, -1.0]
+    gamma, grad_y = rng.uniform(0.5, 2.0, 2), rng.normal(size=x.shape)
+    layer = keras.layers.BatchNormalization(epsilon=1e-3, dtype="float64")
+    layer.build(x.shape)
+    layer.gamma.assign(gamma)
+    xt = tf.constant(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        loss = tf.reduce_sum(layer(xt, training=True) * grad_y)
+    grads = tape.gradient(loss, [xt, layer.gamma, layer.beta])
+    for got, want in zip(batchnorm_backward(x, gamma, grad_y), grads):
+        np.testing.assert_allclose(got, want.numpy(), rtol=1e-7, atol=1e-9)
+
+
+def test_backward_with_constant_statistics_is_told_so():
+    answer = _define(BACKWARD_CONSTANT_STATISTICS, "batchnorm_backward")
+    outcomes = _public("06_batchnorm", "batchnorm_backward", answer)
+    assert [o.message for o in outcomes] == [
+        "grad_x is gamma * grad_y / sqrt(var + eps): it treats the batch mean and variance as "
+        "constants. They depend on every x_i: add the terms through dl/dvar and dl/dmean "
+        "(Section 3)."
+    ] * 3
