@@ -16,14 +16,11 @@ not line up.
 
 from __future__ import annotations
 
-import difflib
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from cnnlabs.checks.labnames import LAB_RE, close_labs, match_lab
 from cnnlabs.errors import UserError
-
-LAB_RE = re.compile(r"^(?P<number>\d{2})_(?P<name>\w+)$")
 
 
 class UnknownLabError(UserError):
@@ -88,7 +85,11 @@ def available_labs(root: Path) -> list[str]:
 
 
 def resolve_labs(names: list[str], root: Path) -> list[Lab]:
-    """Maps `01_lenet5`, `01`, `1` or `lenet5` to labs; all labs when `names` is empty."""
+    """Maps `01_lenet5`, `01`, `1` or `lenet5` to labs; all labs when `names` is empty.
+
+    The naming rule is `cnnlabs.checks.labnames.match_lab` (the one lab resolver),
+    over the lab sources of `root`.
+    """
     available = available_labs(root)
     if not available:
         raise UserError(f"No lab sources (labs/source/NN_name.py) in {root}.")
@@ -96,21 +97,14 @@ def resolve_labs(names: list[str], root: Path) -> list[Lab]:
         return [Lab(name, root) for name in available]
     labs: list[Lab] = []
     for raw in names:
-        key = Path(raw).stem if raw.endswith((".py", ".ipynb")) else raw
-        matches = [
-            name
-            for name in available
-            if key == name
-            or (key.isdigit() and int(key) == int(name[:2]))
-            or key == LAB_RE.match(name).group("name")
-        ]
-        if len(matches) != 1:
-            close = difflib.get_close_matches(key, available, n=3, cutoff=0.5)
+        stem = match_lab(raw, available)
+        if stem is None:
+            close = close_labs(raw, available)
             hint = f" Did you mean {', '.join(close)}?" if close else ""
             raise UnknownLabError(
                 f"Unknown lab {raw!r}.{hint} Available labs: {', '.join(available)} "
                 "(a number such as 1 or 01 works too)."
             )
-        if matches[0] not in [lab.name for lab in labs]:
-            labs.append(Lab(matches[0], root))
+        if stem not in [lab.name for lab in labs]:
+            labs.append(Lab(stem, root))
     return labs

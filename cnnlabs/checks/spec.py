@@ -26,10 +26,10 @@ from pathlib import Path
 from typing import Any
 
 from cnnlabs.checks.apirules import ApiRule
+from cnnlabs.checks.labnames import match_lab
 
 KINDS = ("value", "function", "model")
 _ID_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_LAB_RE = re.compile(r"^(?P<number>\d{1,2})(?:_(?P<name>\w+))?$")
 
 
 @dataclass(frozen=True)
@@ -156,10 +156,8 @@ def make_inputs(case: Case, seed: int) -> dict:
 
 def _checks_modules() -> dict[str, str]:
     """Maps lab stems (``01_lenet5``) to modules (``cnnlabs.checks.lab01_lenet5``)."""
-    import cnnlabs.checks as package
-
     found = {}
-    for info in pkgutil.iter_modules(package.__path__):
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
         match = re.match(r"^lab(\d{2}_\w+)$", info.name)
         if match:
             found[match.group(1)] = f"cnnlabs.checks.{info.name}"
@@ -167,25 +165,18 @@ def _checks_modules() -> dict[str, str]:
 
 
 def resolve_lab(lab: str | int) -> str:
-    """Returns the lab stem (``01_lenet5``) for ``"01_lenet5"``, ``"01"``, ``"1"`` or ``1``.
+    """Returns the lab stem (``01_lenet5``) for ``"01_lenet5"``, ``"01"``, ``"1"``, ``1`` or ``"lenet5"``.
+
+    The naming rule is `cnnlabs.checks.labnames.match_lab` (the one lab resolver),
+    over the labs that have a questions module.
 
     Raises:
         ValueError: when no lab matches; the message lists the known labs.
     """
-    text = str(lab).strip()
-    if text.endswith(".ipynb"):
-        text = Path(text).stem
     labs = _checks_modules()
-    if text in labs:
-        return text
-    match = _LAB_RE.match(text)
-    if match:
-        number = f"{int(match.group('number')):02d}"
-        candidates = [stem for stem in labs if stem.startswith(number + "_")]
-        if match.group("name"):
-            candidates = [s for s in candidates if s == f"{number}_{match.group('name')}"]
-        if len(candidates) == 1:
-            return candidates[0]
+    stem = match_lab(lab, labs)
+    if stem is not None:
+        return stem
     known = ", ".join(sorted(labs)) or "none"
     raise ValueError(
         f"lab={lab!r} does not name a lab with questions. Known labs: {known}. "
