@@ -19,21 +19,31 @@ from autograder.grade import load_lab
 
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope setup: install cnnlabs (and TensorFlow/Keras) from this bundle.
+# CNNLABS_GRADESCOPE_ROOT replaces /autograder. CNNLABS_SETUP_OFFLINE=1 (an image built
+# without network, and the tests) skips apt-get and installs only the bundled source,
+# with `pip install --no-deps --no-build-isolation`: its dependencies must be there.
 set -euo pipefail
-apt-get update -qq
-apt-get install -y -qq bubblewrap util-linux passwd python3-pip > /dev/null
-cd /autograder/source
-python3 -m pip install -q ./cnnlabs-src
-chmod 700 /autograder/source
+ROOT="${CNNLABS_GRADESCOPE_ROOT:-/autograder}"
+cd "$ROOT/source"
+if [ "${CNNLABS_SETUP_OFFLINE:-}" = 1 ]; then
+  python3 -m pip install -q --no-deps --no-build-isolation ./cnnlabs-src
+else
+  apt-get update -qq
+  apt-get install -y -qq bubblewrap util-linux passwd python3-pip > /dev/null
+  python3 -m pip install -q ./cnnlabs-src
+fi
+chmod 700 "$ROOT/source"
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
-# Gradescope entry point: grade /autograder/submission/*.ipynb into /autograder/results.
+# Gradescope entry point: grade $ROOT/submission/*.ipynb into $ROOT/results
+# (ROOT: /autograder, or CNNLABS_GRADESCOPE_ROOT).
 set -uo pipefail
-cd /autograder/source
+ROOT="${CNNLABS_GRADESCOPE_ROOT:-/autograder}"
+cd "$ROOT/source"
 # One container per submission, which may refuse namespaces: the separate uid is the minimum.
 export CNNLABS_SANDBOX_MINIMUM=uid
-exec python3 -m autograder.gradescope --lab "$(cat LAB)" --hidden /autograder/source/hidden
+exec python3 -m autograder.gradescope --lab "$(cat LAB)" --hidden "$ROOT/source/hidden"
 """
 
 _PACKAGE_FILES = ("*.py",)

@@ -80,6 +80,10 @@ def main(argv=None) -> int:
     except SandboxUnavailable as exc:  # no results.json: Gradescope shows an autograder failure
         print(f"cnnlabs: {exc}", file=sys.stderr)
         return 2
+    import cnnlabs
+
+    # Where the grader's code came from (the installed bundle), for the autograder's log.
+    print(f"grader: {Path(__file__).resolve().parent}, {Path(cnnlabs.__file__).resolve().parent}")
     print(f"score {data['score']:g} / {data['max_score']:g}")
     return 0
 
