@@ -178,6 +178,12 @@ def grade(args) -> int:
     print(
         f"lab {spec.lab}: {len(spec.questions)} questions, {spec.max_score:g} points, "
         f"{hidden} hidden cases ({draws} with the random ones drawn several times)"
+        + (
+            f"; {len(spec.manual)} written answers for TAs, "
+            f"{sum(m.points for m in spec.manual):g} points"
+            if spec.manual
+            else ""
+        )
     )
     try:
         batch = grade_batch(

@@ -362,7 +362,8 @@ def question_page(spec, m: ManualQuestion, ref: Reference, students: list[dict])
             parts.append(f'<p class="status">{_esc(merged)}</p>')
         parts.append("</section>")
     parts.append("</body></html>")
-    return "\n".join(parts) + "\n"
+    page = "\n".join(parts) + "\n"
+    return page.encode("ascii", "xmlcharrefreplace").decode("ascii")  # the same in any locale
 
 
 def _students(out_dir: Path) -> dict[str, dict]:

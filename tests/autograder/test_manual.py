@@ -85,7 +85,7 @@ def graded(tmp_path_factory):
     alice = _submission(
         root / "a",
         fan_in=144,
-        curve="It grows by one each step: a straight line.",
+        curve="It grows by one each step: a straight line (\u2248 lin\u00e9aire).",
         bias="One bias per output unit.",
         outputs=[{**figure, "data": {"image/png": png, "text/plain": "<Figure>"}}],
     )
@@ -142,6 +142,10 @@ def _write_csv(path: Path, rows) -> Path:
 
 def test_grade_collects_one_page_per_question_and_a_csv(graded):
     out = graded["out"]
+    assert (
+        "lab 97_written: 1 questions, 1 points, 0 hidden cases (0 with the random ones drawn "
+        "several times); 2 written answers for TAs, 3.5 points"
+    ) in graded["stdout"].splitlines()
     assert graded["stdout"].splitlines()[-1] == (
         f"written answers: 2 page(s) in {out / 'manual'}; fill in {out / 'manual' / 'scores.csv'}, "
         f"then `cnnlabs grade {LAB} --out {out} --manual {out / 'manual' / 'scores.csv'}`"
@@ -171,7 +175,7 @@ def test_grade_collects_one_page_per_question_and_a_csv(graded):
     page = (out / "manual" / "curve_shape.html").read_text()
     assert "MODEL-ANSWER-CURVE" in page and "MODEL-ANSWER-BIAS" not in page  # TAs see it
     assert "Describe the curve above. Why does it grow linearly?" in page
-    assert "It grows by one each step: a straight line." in page
+    assert "It grows by one each step: a straight line (&#8776; lin&#233;aire)." in page
     assert "no answer: the answer cell still holds the placeholder" in page  # carol
     assert (
         "no readable notebook: the file is not JSON, so not a Jupyter notebook; submit the "
