@@ -82,6 +82,26 @@ def projection_expected(input_shape, filters, strides):
     }
 
 
+def bottleneck_params(input_shape, filters):
+    """conv1x1 (C -> f), conv3x3 (f -> f), conv1x1 (f -> 4f), no biases, three BNs."""
+    c = input_shape[-1]
+    return (
+        c * filters
+        + 9 * filters * filters
+        + filters * 4 * filters
+        + BN_NUMBERS * (2 * filters + 4 * filters)
+    )
+
+
+def bottleneck_expected(input_shape, filters):
+    """What the bottleneck block check compares with."""
+    return {
+        "input_shape": input_shape,
+        "filters": filters,
+        "params": bottleneck_params(input_shape, filters),
+    }
+
+
 def projection_cost(c_in, c_out):
     """A 1x1 projection without bias plus its BN, as count_params() counts them."""
     return c_in * c_out + BN_NUMBERS * c_out
@@ -102,6 +122,8 @@ def shortcut_extra_params(option, stages=STAGES, stem=16):
 EXPECTED = {
     "identity_block": identity_expected,
     "projection_block": projection_expected,
+    "bottleneck_block": bottleneck_expected,
+    "bottleneck_256_weights": lambda: 256 * 64 + 9 * 64 * 64 + 64 * 256,
     "option_b_extra_params": lambda: shortcut_extra_params("B"),
     "option_c_extra_params": lambda: shortcut_extra_params("C"),
 }

@@ -249,6 +249,53 @@ def check_projection_block(expected, model):
     )
 
 
+def check_bottleneck_block(expected, model):
+    """Checks a rebuilt bottleneck block (identity shortcut); None when right."""
+    input_shape = tuple(expected["input_shape"])
+    problem = _shape_and_params(
+        expected,
+        model,
+        input_shape,
+        expected["params"],
+        "1x1 (filters), 3x3 (filters) and 1x1 (4 * filters) convolutions without bias, "
+        "each followed by BN",
+    )
+    if problem:
+        return problem
+    convs, bns = _of_type(model, "Conv2D"), _of_type(model, "BatchNormalization")
+    ones = [c for c in convs if tuple(c.kernel_size) == (1, 1)]
+    threes = [c for c in convs if tuple(c.kernel_size) == (3, 3)]
+    if len(ones) != 2 or len(threes) != 1 or len(bns) != 3:
+        return (
+            "Expected two 1x1 Conv2D (reduce to filters, restore 4 * filters), one 3x3 Conv2D "
+            f"and three BatchNormalization layers; found {_describe(model)}."
+        )
+    rng = np.random.default_rng(0)
+    _randomize(model, rng)
+    x = rng.normal(size=(2, *input_shape)).astype("float32")
+
+    def forward(reduce, expand, b1, b2, b3, final_relu=True):
+        def run(x):
+            y = np.maximum(_bn(_conv(x, reduce, 1), b1), 0)
+            y = np.maximum(_bn(_conv(y, threes[0], 1), b2), 0)
+            y = _bn(_conv(y, expand, 1), b3) + x
+            return np.maximum(y, 0) if final_relu else y
+
+        return run
+
+    orders = [
+        (r, e, *b) for r, e in itertools.permutations(ones) for b in itertools.permutations(bns)
+    ]
+    if _matches(model, x, [forward(*o) for o in orders]):
+        return None
+    if _matches(model, x, [forward(*o, final_relu=False) for o in orders]):
+        return "Almost: apply ReLU after the addition too (F(x) + x, then ReLU)."
+    return (
+        "The output differs from conv1x1-BN-ReLU-conv3x3-BN-ReLU-conv1x1-BN, + x, ReLU "
+        f"computed with the same weights. Yours: {_describe(model)}."
+    )
+
+
 # ---------------------------------------------------------------- cases
 
 
@@ -270,6 +317,27 @@ def projection_case(name, input_shape, filters, strides=2, hint="", expected=STO
         check=check_projection_block,
         hint=hint,
     )
+
+
+def bottleneck_case(name, input_shape, hint="", expected=STORED):
+    return Case(
+        name=name,
+        inputs=lambda rng: {"input_shape": input_shape, "filters": input_shape[-1] // 4},
+        expected=expected,
+        check=check_bottleneck_block,
+        hint=hint,
+    )
+
+
+def random_bottleneck_case(name, expected):
+    def inputs(rng):
+        size, filters = int(rng.integers(3, 9)), int(rng.integers(1, 5))
+        return {
+            "input_shape": (size, size + int(rng.integers(0, 3)), 4 * filters),
+            "filters": filters,
+        }
+
+    return Case(name=name, inputs=inputs, expected=expected, check=check_bottleneck_block)
 
 
 def random_identity_case(name, expected):
@@ -370,13 +438,62 @@ QUESTIONS = with_stored(
                     "and so does the stride-2 1x1 shortcut.",
                 ),
                 projection_case(
-                    "stride 1 on a rectangular 6x9x4 input -> 12 channels (a change of width "
-                    "only)",
+                    "stride 1 on a rectangular 6x9x4 input -> 12 channels (a change of width only)",
                     (6, 9, 4),
                     12,
                     strides=1,
                     hint="Use the strides argument: with strides=1 only the width changes, and "
                     "the 1x1 projection still matches the channels.",
+                ),
+            ),
+        ),
+        Question(
+            id="bottleneck_block",
+            api=OWN_MODEL_RULE,
+            points=3,
+            answer="bottleneck_block_model",
+            kind="model",
+            title="The bottleneck residual block (ResNet-50)",
+            public=(
+                bottleneck_case(
+                    "8x8x16 input, filters 4",
+                    (8, 8, 16),
+                    hint="1x1 Conv2D(filters) - BN - ReLU - 3x3 Conv2D(filters, padding='same') "
+                    "- BN - ReLU - 1x1 Conv2D(4 * filters) - BN, + x, ReLU; no biases.",
+                ),
+                bottleneck_case(
+                    "a rectangular 5x7x8 input, filters 2",
+                    (5, 7, 8),
+                    hint="Use the filters argument, not a constant; the last 1x1 convolution "
+                    "restores 4 * filters channels.",
+                ),
+            ),
+        ),
+        Question(
+            id="bottleneck_256_weights",
+            api=ARITHMETIC_RULE,
+            points=1,
+            answer="bottleneck_256_weights",
+            kind="value",
+            title="Convolution weights of a bottleneck block on 256 channels",
+            public=(
+                Case(
+                    name="the count",
+                    expected=STORED_DIGEST,
+                    check=_value_check(
+                        "bottleneck_256_weights",
+                        (
+                            (
+                                256 * 64 + 9 * 64 * 64 + 64 * 256 + 4 * (64 + 64 + 256),
+                                "that includes the BN layers; count the convolution weights only.",
+                            ),
+                            (2 * 9 * 64 * 64, "that is the basic block on 64 channels."),
+                            (2 * 9 * 256 * 256, "that is a basic block on 256 channels."),
+                        ),
+                    ),
+                    hint="Three convolutions without bias: 1x1 256 -> 64, 3x3 64 -> 64, "
+                    "1x1 64 -> 256; a k x k convolution from C_in to C_out has k * k * C_in * "
+                    "C_out weights.",
                 ),
             ),
         ),

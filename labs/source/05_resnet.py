@@ -335,6 +335,102 @@ if zoo_counts != counts:
 # degradation problem": identity shortcuts are free, and they keep the cost of the
 # deep bottleneck networks down.
 #
+# ## 3b. The bottleneck block (ResNet-50/101/152)
+#
+# For ImageNet networks deeper than 34 layers the paper replaces the basic block by a
+# *bottleneck* (Section 4.1, "Deeper Bottleneck Architectures", Figure 5): a 1x1
+# convolution reduces the channels to `filters`, a 3x3 convolution works at that
+# width, and a second 1x1 convolution restores 4 x `filters` channels, each followed by
+# BN (and ReLU, except after the last, where the shortcut is added first):
+#
+# $$y = \text{ReLU}\big(F(x) + x\big), \qquad
+#   F = \text{conv}_{1\times1}^{4f} \circ \text{ReLU}\,\text{BN} \circ
+#   \text{conv}_{3\times3}^{f} \circ \text{ReLU}\,\text{BN} \circ \text{conv}_{1\times1}^{f},$$
+#
+# with BN after the last convolution too, no biases and `padding="same"`.
+#
+# **Exercise 4.** Write `bottleneck_block` with an identity shortcut: `x` has
+# `4 * filters` channels.
+
+# %%
+def bottleneck_block(x, filters):
+    """Bottleneck residual block with an identity shortcut (He et al. 2016, Figure 5 right).
+
+    Args:
+        x: Keras tensor of shape (batch, height, width, 4 * filters).
+        filters: int, channels of the 1x1 reduction and of the 3x3 convolution.
+
+    Returns:
+        Keras tensor of the shape of x: ReLU(BN(conv1x1(ReLU(BN(conv3x3(ReLU(BN(
+        conv1x1(x)))))))) + x), every convolution padding="same", use_bias=False.
+    """
+    ### BEGIN SOLUTION
+    y = x
+    for index, (width, size) in enumerate(((filters, 1), (filters, 3), (4 * filters, 1))):
+        if index > 0:
+            y = layers.ReLU()(y)  # after the first two BNs only: the last one is added to x
+        y = layers.Conv2D(width, size, padding="same", use_bias=False)(y)
+        y = layers.BatchNormalization()(y)
+    return layers.ReLU()(y + x)
+    ### END SOLUTION
+
+
+def bottleneck_block_model(input_shape, filters):
+    """Your bottleneck block wrapped in a model (None while the exercise is not done)."""
+    inputs = keras.Input(input_shape)
+    outputs = bottleneck_block(inputs, filters)
+    return None if outputs is None else keras.Model(inputs, outputs, name="bottleneck_block")
+
+
+# %%
+check("bottleneck_block", bottleneck_block_model)
+
+# %% [markdown]
+# Why bother? Figure 5 of the paper puts a basic block on 64 channels (two 3x3
+# convolutions, 64 -> 64) next to a bottleneck block on **256** channels (1x1 256 -> 64,
+# 3x3 64 -> 64, 1x1 64 -> 256) and says the two have similar time complexity.
+#
+# **Exercise 5.** How many convolution weights (no BN, no biases) does that bottleneck
+# block on 256 channels have? Write the integer.
+
+# %%
+bottleneck_256_weights = ...  # an integer
+### BEGIN SOLUTION
+bottleneck_256_weights = 256 * 64 + 3 * 3 * 64 * 64 + 64 * 256
+### END SOLUTION
+
+# %%
+check("bottleneck_256_weights", bottleneck_256_weights)
+
+# %%
+# Keras counts both blocks of Figure 5, weights and MACs per position, with your blocks
+# (the basic block is your identity block of Exercise 1, or the library's).
+try:
+    bottleneck_256 = bottleneck_block_model((8, 8, 256), 64)
+except Exception as exc:  # a wrong answer must not stop Run All
+    print(f"Your bottleneck_block raised {type(exc).__name__}: {exc}; the check above says "
+          "what to fix.")
+    bottleneck_256 = None
+basic_input = keras.Input((8, 8, 64))
+basic_64 = keras.Model(basic_input, identity_fn(basic_input, 64), name="basic_block_64")
+blocks = {"basic block on 64 channels": basic_64}
+if bottleneck_256 is None:
+    print("Exercise 'bottleneck_block' is not done yet (or raised): only the basic block is "
+          "counted.")
+else:
+    blocks["bottleneck block on 256 channels"] = bottleneck_256
+for name, block in blocks.items():
+    table = layer_table(block)
+    weights = sum(row.params for row in table.rows if row.type == "Conv2D")
+    print(f"{name:<34} {weights:>7,} convolution weights  "
+          f"{table.total_macs / 64:>8,.0f} MACs per position (8x8 map)")
+
+# %% [markdown]
+# The bottleneck block works on four times as many channels for about the same
+# arithmetic: the expensive 3x3 convolution runs at the reduced width. That is how
+# ResNet-50 (16 bottleneck blocks) costs 3.8 billion FLOPs (the paper's multiply-adds)
+# against 3.6 billion for ResNet-34 (Table 1), while being deeper and more accurate.
+#
 # ## 4. The degradation problem
 #
 # The paper's Figure 6 trains plain and residual networks of 20, 32, 44, 56 and 110

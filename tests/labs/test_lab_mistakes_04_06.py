@@ -551,3 +551,40 @@ def test_backward_with_constant_statistics_is_told_so():
         "constants. They depend on every x_i: add the terms through dl/dvar and dl/dmean "
         "(Section 3)."
     ] * 3
+
+
+# ---------------------------------------------------------------- the bottleneck block (lab 05)
+
+BOTTLENECK = """
+def bottleneck_block(x, filters):
+    y = layers.Conv2D(filters, 1, use_bias=False)(x)
+    y = layers.ReLU()(layers.BatchNormalization()(y))
+    y = layers.Conv2D(filters, 3, padding="same", use_bias=False)(y)
+    y = layers.ReLU()(layers.BatchNormalization()(y))
+    y = layers.BatchNormalization()(layers.Conv2D(4 * filters, 1, use_bias=False)(y))
+    return {out}
+
+
+def bottleneck_block_model(input_shape, filters):
+    inputs = keras.Input(input_shape)
+    return keras.Model(inputs, bottleneck_block(inputs, filters))
+"""
+
+
+def test_bottleneck_block_alternatives_pass_and_a_missing_relu_is_told():
+    for out in ("layers.ReLU()(layers.Add()([x, y]))", "keras.ops.relu(keras.ops.add(y, x))"):
+        answer = _define(BOTTLENECK.format(out=out), "bottleneck_block_model")
+        outcomes = _public("05_resnet", "bottleneck_block", answer)
+        assert [o.status for o in outcomes] == ["passed", "passed"], [o.message for o in outcomes]
+    answer = _define(BOTTLENECK.format(out="y + x"), "bottleneck_block_model")
+    outcomes = _public("05_resnet", "bottleneck_block", answer)
+    assert [o.message for o in outcomes] == [
+        "Almost: apply ReLU after the addition too (F(x) + x, then ReLU)."
+    ] * 2
+
+
+def test_bottleneck_weight_count_names_the_basic_block():
+    (outcome,) = _public("05_resnet", "bottleneck_256_weights", 2 * 9 * 64 * 64)
+    assert outcome.message == "You wrote 73,728: that is the basic block on 64 channels."
+    (outcome,) = _public("05_resnet", "bottleneck_256_weights", 69_632)
+    assert outcome.status == "passed"
