@@ -264,60 +264,52 @@ def _pads(layer, in_shape, kernel, strides, dilation) -> tuple[int, int]:
     raise ValueError(f"unsupported padding {layer.padding!r} in layer {layer.name!r}")
 
 
+def _hw(dims) -> tuple[int, int]:
+    """Spatial sizes as the ``(height, width)`` pair the 2D formulas take.
+
+    A 1D axis is ``(n, 1)``, a 3D volume ``(d * h, w)``: a convolution's MACs depend
+    on the product of its spatial sizes (and of its kernel's) only.
+    """
+    dims = tuple(int(d) for d in dims)
+    return (math.prod(dims[:-1]), dims[-1]) if len(dims) > 1 else (dims[0], 1)
+
+
 def _layer_macs(layer, in_shapes, out_shape) -> int:
+    """MACs of one call of ``layer``, by the formulas of :mod:`cnnlabs.arithmetic` (the
+    one place they live; this function only reads the sizes off the layer)."""
     in_shape = in_shapes[0] if in_shapes else None
     data_format = getattr(layer, "data_format", "channels_last")
     L = keras.layers
-    if isinstance(layer, L.DepthwiseConv2D | L.SeparableConv2D | L.Conv2D) and (
-        data_format == "channels_last" and not isinstance(layer, L.Conv2DTranspose)
-    ):
-        return _conv2d_macs(layer, in_shape, out_shape)
-    if isinstance(layer, L.DepthwiseConv2D | L.DepthwiseConv1D):
-        spatial = math.prod(out_shape[1:-1] if data_format == "channels_last" else out_shape[2:])
-        return spatial * _channels(in_shape, data_format) * layer.depth_multiplier * math.prod(
-            layer.kernel_size
-        )
-    if isinstance(layer, L.SeparableConv2D | L.SeparableConv1D):
-        spatial = math.prod(out_shape[1:-1] if data_format == "channels_last" else out_shape[2:])
-        c_in = _channels(in_shape, data_format)
-        mid = c_in * layer.depth_multiplier
-        return spatial * (mid * math.prod(layer.kernel_size) + mid * layer.filters)
-    if isinstance(layer, L.Conv1DTranspose | L.Conv2DTranspose | L.Conv3DTranspose):
-        spatial = math.prod(in_shape[1:-1] if data_format == "channels_last" else in_shape[2:])
-        c_in = _channels(in_shape, data_format)
-        return spatial * c_in * layer.filters * math.prod(layer.kernel_size)
-    if isinstance(layer, L.Conv1D | L.Conv2D | L.Conv3D):
-        spatial = math.prod(out_shape[1:-1] if data_format == "channels_last" else out_shape[2:])
-        c_in = _channels(in_shape, data_format)
-        return spatial * layer.filters * math.prod(layer.kernel_size) * (c_in // layer.groups)
     if isinstance(layer, L.Dense):
-        return math.prod(out_shape[1:-1]) * in_shape[-1] * layer.units
-    if hasattr(layer, "num_connections") and hasattr(layer, "kernel_size"):
-        # cnnlabs.layers.PartialConv2D (LeNet-5's C3 connection table): one
-        # k_h x k_w dot product per connected (input map, output map) pair.
-        spatial = math.prod(out_shape[1:-1])
-        return spatial * math.prod(layer.kernel_size) * layer.num_connections
-    return 0
+        return math.prod(out_shape[1:-1]) * arithmetic.dense_macs(in_shape[-1], layer.units)
+    if not hasattr(layer, "kernel_size"):
+        return 0
 
+    def spatial(shape):
+        return _hw(shape[1:-1] if data_format == "channels_last" else shape[2:])
 
-def _conv2d_macs(layer, in_shape, out_shape) -> int:
-    """MACs of a channels-last 2D convolution, by the formulas of :mod:`cnnlabs.arithmetic`."""
-    from cnnlabs import arithmetic
-
-    L = keras.layers
-    output_hw, c_in = tuple(out_shape[1:3]), in_shape[-1]
-    if isinstance(layer, L.DepthwiseConv2D):
+    kernel, c_in = _hw(layer.kernel_size), _channels(in_shape, data_format)
+    if isinstance(layer, L.DepthwiseConv1D | L.DepthwiseConv2D):
         return arithmetic.depthwise_conv2d_macs(
-            output_hw, c_in, layer.kernel_size, depth_multiplier=layer.depth_multiplier
+            spatial(out_shape), c_in, kernel, depth_multiplier=layer.depth_multiplier
         )
-    if isinstance(layer, L.SeparableConv2D):
+    if isinstance(layer, L.SeparableConv1D | L.SeparableConv2D):
         return arithmetic.separable_conv2d_macs(
-            output_hw, c_in, layer.filters, layer.kernel_size,
-            depth_multiplier=layer.depth_multiplier,
+            spatial(out_shape), c_in, layer.filters, kernel, depth_multiplier=layer.depth_multiplier
         )
-    return arithmetic.conv2d_macs(
-        output_hw, c_in, layer.filters, layer.kernel_size, groups=layer.groups
-    )
+    if isinstance(layer, L.Conv1DTranspose | L.Conv2DTranspose | L.Conv3DTranspose):
+        # Every input pixel scatters one k_h x k_w x C_out kernel per input channel.
+        return arithmetic.conv2d_macs(spatial(in_shape), c_in, layer.filters, kernel)
+    if isinstance(layer, L.Conv1D | L.Conv2D | L.Conv3D):
+        return arithmetic.conv2d_macs(
+            spatial(out_shape), c_in, layer.filters, kernel, groups=layer.groups
+        )
+    if hasattr(layer, "num_connections"):
+        # cnnlabs.layers.PartialConv2D (LeNet-5's C3 connection table): one k_h x k_w
+        # dot product per connected (input map, output map) pair, i.e. a convolution
+        # of one input channel per connection.
+        return arithmetic.conv2d_macs(spatial(out_shape), 1, layer.num_connections, kernel)
+    return 0
 
 
 def _layer_rf(layer, in_shapes, in_states, out_shape, notes) -> _Spatial:
