@@ -69,6 +69,16 @@ def peak_rss_mib(pid: int) -> float | None:
     return None
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU seconds of a live process so far (on a loaded machine the wall
+    time grows, this does not); None where /proc lacks it."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 class TimedClient(NotebookClient):
     """An nbclient client that records each code cell's wall-clock seconds and the
     kernel's peak resident memory (read after every cell, while the kernel lives)."""
@@ -77,6 +87,7 @@ class TimedClient(NotebookClient):
         super().__init__(*args, **kwargs)
         self.cell_seconds: list[tuple[float, int, str]] = []
         self.peak_rss_mib: float | None = None
+        self.cpu_seconds: float | None = None
 
     async def async_execute_cell(self, cell, cell_index, *args, **kwargs):
         start = time.perf_counter()
@@ -90,6 +101,8 @@ class TimedClient(NotebookClient):
                 peak = peak_rss_mib(process.pid) if process is not None else None
                 if peak is not None:
                     self.peak_rss_mib = max(peak, self.peak_rss_mib or 0.0)
+                if process is not None:
+                    self.cpu_seconds = cpu_seconds(process.pid)
 
 
 def time_notebook(path: Path, timeout: int, all_cells: bool = False) -> dict:
@@ -120,6 +133,7 @@ def time_notebook(path: Path, timeout: int, all_cells: bool = False) -> dict:
         "lab": path.stem,
         "seconds": round(total, 1),
         "peak_rss_mib": None if client.peak_rss_mib is None else round(client.peak_rss_mib),
+        "kernel_cpu_seconds": None if client.cpu_seconds is None else round(client.cpu_seconds, 1),
         "error": error,
         "slowest_cells": [
             {"cell": i, "seconds": round(s, 1), "starts": text} for s, i, text in slowest
@@ -268,8 +282,10 @@ def main() -> None:
             for c in result["slowest_cells"]
         )
         peak = "?" if result["peak_rss_mib"] is None else f"{result['peak_rss_mib']:,}"
+        cpu = result["kernel_cpu_seconds"]
         print(
-            f"{result['lab']:<28} {result['seconds']:7.1f} s  peak {peak:>6} MiB   slowest: {cells}",
+            f"{result['lab']:<28} {result['seconds']:7.1f} s  peak {peak:>6} MiB  kernel CPU "
+            f"{'?' if cpu is None else f'{cpu:.0f}'} s   slowest: {cells}",
             flush=True,
         )
         if result["error"]:

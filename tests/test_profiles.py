@@ -90,3 +90,87 @@ def test_train_seeds_keeps_one_seed_in_the_grade_profile(monkeypatch, profile, s
     assert runs.seeds == seeds
     assert [r.epochs for r in runs.runs] == epochs
     assert [r.model.run_eagerly for r in runs.runs] == [profile == "grade"] * len(seeds)
+
+
+# The dryrun profile: the full profile's choices, every epoch capped to a few steps.
+
+
+def test_the_dryrun_profile_picks_full_values_and_the_grade_value_of_targets(monkeypatch):
+    monkeypatch.setenv("CNNLABS_PROFILE", "DryRun")
+    dry = get_profile()
+    assert dry.name == "dryrun" and dry.is_dryrun
+    assert not dry.is_smoke and not dry.is_grade and not dry.enforces_targets
+    assert dry.pick(smoke="fashion_mnist", full="cifar10") == "cifar10"
+    assert dry.pick(smoke=(8, 14), full=(20, 56)) == (20, 56)
+    assert dry.pick(smoke=0.8, full=0.985, grade=0.0) == 0.0  # accuracy targets: not enforced
+    # Epochs and seeds are the full profile's: cnnlabs.training caps the steps instead.
+    assert dry.cap_epochs(30) == 30 and dry.cap_seeds((0, 1, 2)) == [0, 1, 2]
+    assert dry.cap_examples(None) is None
+    assert [get_profile(n).enforces_targets for n in ("smoke", "full", "grade")] == [
+        True,
+        True,
+        False,
+    ]
+
+
+def test_train_in_the_dryrun_profile_keeps_every_epoch_on_two_steps_and_says_so(
+    monkeypatch, capsys
+):
+    from cnnlabs.profiles import DRYRUN_EVAL_BATCHES, DRYRUN_STEPS
+    from cnnlabs.training import train
+
+    monkeypatch.setenv("CNNLABS_PROFILE", "dryrun")
+    x, y = _data(1_000)
+    result = train(
+        _model(),
+        (x, y),
+        validation_data=_data(600, 1),
+        test_data=_data(700, 2),
+        epochs=3,
+        batch_size=64,
+        verbose=0,
+    )
+    assert (DRYRUN_STEPS, DRYRUN_EVAL_BATCHES) == (2, 2)
+    assert result.epochs == 3 and len(result.history["val_loss"]) == 3
+    assert result.examples_per_epoch == 2 * 64
+    assert result.test_accuracy is not None and result.model.run_eagerly
+    assert capsys.readouterr().out == (
+        "Dry run: training capped to 2 steps of 64 examples per epoch, all 3 epoch(s) kept "
+        "(asked: 1,000 examples per epoch); validation and test data capped to 2 batches; "
+        "accuracies in this profile mean nothing.\n"
+    )
+
+
+def test_evaluate_in_the_dryrun_profile_evaluates_two_batches_and_says_so(monkeypatch, capsys):
+    from cnnlabs.training import compile_model, evaluate
+
+    monkeypatch.setenv("CNNLABS_PROFILE", "dryrun")
+    model = compile_model(_model())
+    x, y = _data(1_000)
+    y[:20] = 0  # the first two batches of 10
+    y[20:] = 1
+    model.set_weights([np.zeros((4, 3)), np.array([1.0, 0.0, 0.0])])  # always predicts 0
+    assert evaluate(model, (x, y), batch_size=10)["accuracy"] == 1.0  # only 20 evaluated
+    assert capsys.readouterr().out == (
+        "Dry run: evaluating at most 2 batches of 10 (asked: 1,000 examples).\n"
+    )
+    monkeypatch.setenv("CNNLABS_PROFILE", "full")
+    assert evaluate(model, (x, y), batch_size=10)["accuracy"] == pytest.approx(0.02)
+    assert capsys.readouterr().out == ""
+
+
+def test_train_appends_one_json_line_per_run_to_the_train_log(monkeypatch, tmp_path):
+    import json
+
+    from cnnlabs.training import train
+
+    log = tmp_path / "runs.jsonl"
+    monkeypatch.setenv("CNNLABS_PROFILE", "smoke")
+    monkeypatch.setenv("CNNLABS_TRAIN_LOG", str(log))
+    for epochs in (1, 2):
+        train(_model(), _data(200), test_data=_data(50, 1), epochs=epochs, batch_size=50, verbose=0)
+    runs = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["epochs"] for r in runs] == [1, 2]
+    assert all(r["profile"] == "smoke" and r["examples_per_epoch"] == 200 for r in runs)
+    assert all(r["examples_per_sec"] > 0 and 0 <= r["test_accuracy"] <= 1 for r in runs)
+    assert set(runs[1]["final"]) == {"loss", "accuracy"} and "history" not in runs[1]
