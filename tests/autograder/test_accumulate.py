@@ -287,3 +287,30 @@ def test_ctrl_c_saves_the_running_submission_starts_no_other_and_resumes(tmp_pat
     after = _saved(out)
     assert {k: after[k] for k in before} == before
     assert (out / "grades.csv").read_text().splitlines() == EXPECTED_ROWS
+
+
+@pytest.mark.slow
+def test_ctrl_c_twice_stops_at_once_and_leaves_the_running_one_for_next_time(tmp_path, short_tmp):
+    f.strong_sandbox_or_skip()
+    subs, out, tmp = tmp_path / "subs", tmp_path / "out", short_tmp
+    subs.mkdir()
+    f.write(subs / "a1.ipynb", f.SOLUTION)
+    f.write(subs / "a2.ipynb", [*f.SOLUTION, "import time\ntime.sleep(60)"])
+    f.write(subs / "a3.ipynb", f.SOLUTION[:2])
+    try:
+        proc = _grade_cli(subs, out, tmp)
+        _wait_for(out / "submissions" / "a1" / "grade.json", proc)
+        time.sleep(1.0)
+        os.killpg(proc.pid, signal.SIGINT)
+        time.sleep(1.0)
+        os.killpg(proc.pid, signal.SIGINT)
+        stdout, stderr = proc.communicate(timeout=30)  # a2 would take 60 s more
+        assert proc.returncode == 130, stderr
+        assert stdout.splitlines()[-1] == (
+            "cnnlabs grade: interrupted: 1 submission graded and saved by this run, 2 left; "
+            "run the same command again to grade only those."
+        )
+    finally:
+        _remove_killed_sandboxes(tmp)  # asserts that no process of a2's sandbox survived
+    assert sorted(_saved(out)) == ["a1"]
+    assert (out / "grades.csv").read_text().splitlines() == [HEADER, "a1,1,2,2,5,5,graded"]
