@@ -29,6 +29,7 @@ from pathlib import Path
 import nbformat
 
 from autograder import plainio
+from autograder.answers import ManualResult, load_manual
 from autograder.integrity import apply_api_rules
 from autograder.judging import expected_value
 from autograder.sandbox import USER_PREFIX, Limits, Sandbox, preflight
@@ -85,18 +86,6 @@ class QuestionResult:
     status: str  # passed / partial / failed / not_attempted / error / timeout / oom / ...
     reason: str
     tests: list[TestResult] = field(default_factory=list)
-
-
-@dataclass
-class ManualResult:
-    """A written answer graded by a TA (``autograder.manual``); ``score`` None until merged."""
-
-    id: str
-    title: str
-    max_score: float
-    score: float | None = None
-    comment: str = ""  # the TA's, shown to the student
-    answer: str = ""  # digest of the answer the points were given to
 
 
 @dataclass
@@ -181,8 +170,6 @@ def load_lab(lab: str, *, hidden_dir=None, questions_path=None) -> LabSpec:
         digest.update(path.read_bytes())
     digest.update(f"draws={HIDDEN_DRAWS}".encode())
     path = Path(questions_path) if questions_path is not None else None
-    from autograder.manual import load_manual
-
     manual = load_manual(stem, questions, questions_path)
     return LabSpec(stem, questions, hidden, digest.hexdigest(), hidden_dir, path, draws, manual)
 
@@ -503,7 +490,7 @@ def grade_submission(
         unchanged submission with an unchanged lab spec and seed returns the saved
         result (``reused=True``) unless ``reuse=False``.
     """
-    from autograder import manual, report
+    from autograder import answers, report
 
     start = time.monotonic()
     spec = spec or load_lab(lab, hidden_dir=hidden_dir, questions_path=questions_path)
@@ -538,7 +525,7 @@ def grade_submission(
     except SubmissionError as exc:
         result = _whole_failure(spec, name, key, INVALID, str(exc))
         result.hidden_seed = hidden_seed
-        manual.attach(result, spec, out_dir, None)
+        answers.attach(result, spec, out_dir, None)
         report.write_submission(result, out_dir)
         return result
     result = _grade_sources(spec, sources, name, key, limits, slot, hidden_seed, out_dir)
@@ -546,7 +533,7 @@ def grade_submission(
     if not result.error:
         apply_api_rules(result, spec.questions, sources)
     result.seconds = round(time.monotonic() - start, 3)
-    manual.attach(result, spec, out_dir, data)  # written answers, read as plain data
+    answers.attach(result, spec, out_dir, data)  # written answers, read as plain data
     report.write_submission(result, out_dir)
     return result
 

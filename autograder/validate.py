@@ -613,9 +613,9 @@ def validate(lab: Lab, *, solutions: bool = True, seed: int = VALIDATION_SEED) -
     hidden = _hidden(lab, questions, report)
     _structure(lab, source, questions, report)
     _leaks(lab, text, source.layout, report)
-    from autograder.manual import manual_problems  # written answers: tags, model answers
+    from autograder.answers import manual_problems  # written answers: tags, model answers
 
-    report.problems += manual_problems(lab)
+    report.problems += [Problem(where, what) for where, what in manual_problems(lab)]
     report.public_cases = sum(len(q.public) for q in questions)
     report.hidden_cases = sum(len(cases) for cases in hidden.values())
     if solutions:

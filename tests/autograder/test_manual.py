@@ -23,7 +23,7 @@ import nbformat
 import pytest
 from PIL import Image
 
-from autograder import manual
+from autograder import answers, manual
 from autograder.assign import build_notebooks
 from autograder.grade import load_lab
 from autograder.labfiles import Lab, available_labs, find_root
@@ -150,16 +150,16 @@ def test_grade_collects_one_page_per_question_and_a_csv(graded):
         f"written answers: 2 page(s) in {out / 'manual'}; fill in {out / 'manual' / 'scores.csv'}, "
         f"then `cnnlabs grade {LAB} --out {out} --manual {out / 'manual' / 'scores.csv'}`"
     )
-    answers = _answers(out)
+    saved = _answers(out)
     assert {
-        n: (a["curve_shape"]["status"], a["bias_count"]["status"]) for n, a in answers.items()
+        n: (a["curve_shape"]["status"], a["bias_count"]["status"]) for n, a in saved.items()
     } == {
         "alice": ("answered", "answered"),
         "bob": ("answered", "unanswered"),
         "carol": ("unanswered", "unanswered"),
         "dave": ("unreadable", "unreadable"),
     }
-    digest = {(n, q): a[q]["answer"] for n, a in answers.items() for q in a}
+    digest = {(n, q): a[q]["answer"] for n, a in saved.items() for q in a}
     rows = (out / "manual" / "scores.csv").read_text().splitlines()
     assert rows == [
         "student,question,max_points,points,comment,answer",
@@ -206,8 +206,8 @@ def test_hostile_answers_and_figures_are_escaped_or_dropped(graded):
 
 
 def test_round_trip_collect_fill_merge(graded, folder):
-    answers = _answers(folder)
-    digest = {(n, q): a[q]["answer"] for n, a in answers.items() for q in a}
+    saved = _answers(folder)
+    digest = {(n, q): a[q]["answer"] for n, a in saved.items() for q in a}
     scores = folder / "manual" / "scores.csv"
     with open(scores, newline="") as handle:
         rows = list(csv.DictReader(handle))
@@ -310,19 +310,19 @@ def test_the_model_answer_reaches_no_student_facing_file(graded, folder, tmp_pat
 
 
 def test_bad_csv_rows_are_named_and_nothing_is_written(graded, folder):
-    answers = _answers(folder)
+    saved = _answers(folder)
     before = _snapshot(folder)
     bad = _write_csv(
         folder.parent / "scores.csv",
         [
             ["alicia", "curve_shape", "2", "1", "", ""],
             ["alice", "curve_shap", "2", "1", "", ""],
-            ["alice", "curve_shape", "2", "3", "", answers["alice"]["curve_shape"]["answer"]],
-            ["bob", "curve_shape", "2", "one", "", answers["bob"]["curve_shape"]["answer"]],
-            ["bob", "bias_count", "1.5", "-1", "", answers["bob"]["bias_count"]["answer"]],
-            ["carol", "curve_shape", "2", "nan", "", answers["carol"]["curve_shape"]["answer"]],
-            ["carol", "bias_count", "1.5", "1", "", answers["carol"]["bias_count"]["answer"]],
-            ["carol", "bias_count", "1.5", "0", "", answers["carol"]["bias_count"]["answer"]],
+            ["alice", "curve_shape", "2", "3", "", saved["alice"]["curve_shape"]["answer"]],
+            ["bob", "curve_shape", "2", "one", "", saved["bob"]["curve_shape"]["answer"]],
+            ["bob", "bias_count", "1.5", "-1", "", saved["bob"]["bias_count"]["answer"]],
+            ["carol", "curve_shape", "2", "nan", "", saved["carol"]["curve_shape"]["answer"]],
+            ["carol", "bias_count", "1.5", "1", "", saved["carol"]["bias_count"]["answer"]],
+            ["carol", "bias_count", "1.5", "0", "", saved["carol"]["bias_count"]["answer"]],
             ["alice", "bias_count", "1.5", "1", "", "000000000000"],
         ],
     )
@@ -374,24 +374,24 @@ def test_grade_needs_submissions_or_manual(tmp_path, monkeypatch):
 
 
 def test_png_outputs_are_decoded_and_encoded_again():
-    png, why = manual.sanitize_png(_png(40, 30) + b"<script>trailing</script>")
+    png, why = answers.sanitize_png(_png(40, 30) + b"<script>trailing</script>")
     assert why == "" and b"script" not in png
     with Image.open(io.BytesIO(png)) as image:
         assert (image.format, image.size) == ("PNG", (40, 30))
     gif = io.BytesIO()
     Image.new("RGB", (4, 4)).save(gif, format="GIF")
-    assert manual.sanitize_png(gif.getvalue()) == (
+    assert answers.sanitize_png(gif.getvalue()) == (
         None,
         "an output declared as PNG is not a PNG image; left out",
     )
     small = _png(8, 8)  # IHDR (bytes 8-33) claims 5000x5000, with a valid CRC
     ihdr = (5000).to_bytes(4, "big") * 2 + small[24:29]
     crc = zlib.crc32(b"IHDR" + ihdr).to_bytes(4, "big")
-    assert manual.sanitize_png(small[:16] + ihdr + crc + small[33:]) == (
+    assert answers.sanitize_png(small[:16] + ihdr + crc + small[33:]) == (
         None,
         "an image of 5000x5000 pixels was left out (too large)",
     )
-    assert manual.sanitize_png(_png(8, 8)[:40]) == (
+    assert answers.sanitize_png(_png(8, 8)[:40]) == (
         None,
         "an image could not be decoded as PNG (UnidentifiedImageError); left out",
     )
@@ -409,7 +409,7 @@ def test_malformed_notebooks_give_no_answer_and_no_error():
         b'{"cells": [{"metadata": {"tags": ["answer:curve_shape"]}, "source": 7}]}': "unanswered",
     }
     for data, status in cases.items():
-        assert manual.extract(data, spec)["curve_shape"]["status"] == status, data
+        assert answers.extract(data, spec)["curve_shape"]["status"] == status, data
     weird = {
         "cells": [
             {"cell_type": "code", "metadata": {"tags": ["figure:curve_shape"]}, "outputs": 5},
@@ -425,7 +425,7 @@ def test_malformed_notebooks_give_no_answer_and_no_error():
             },
         ]
     }
-    entry = manual.extract(json.dumps(weird).encode(), spec)["curve_shape"]
+    entry = answers.extract(json.dumps(weird).encode(), spec)["curve_shape"]
     assert (entry["figures"], entry["notes"]) == (
         [],
         [
@@ -444,7 +444,7 @@ def _tmp_lab(root: Path, source: str) -> Lab:
 
 
 def test_validation_names_each_mistake_with_its_line(tmp_path):
-    assert manual.manual_problems(_tmp_lab(tmp_path / "good", SOURCE.read_text())) == []
+    assert answers.manual_problems(_tmp_lab(tmp_path / "good", SOURCE.read_text())) == []
     text = SOURCE.read_text()
     text = text.replace('tags=["solution", "answer:bias_count"]', 'tags=["solution"]')
     text = text.replace('tags=["figure:curve_shape"]', 'tags=["figure:curve_shap"]')
@@ -453,7 +453,7 @@ def test_validation_names_each_mistake_with_its_line(tmp_path):
         "# **Question 2.** Recall: a cumulative sum of ones adds the same step each time.",
     )
     lab = _tmp_lab(tmp_path / "bad", text)
-    assert [str(p) for p in manual.manual_problems(lab)] == [
+    assert [f"{where}: {what}" for where, what in answers.manual_problems(lab)] == [
         "labs/source/97_written.py:15: tag 'figure:curve_shap' names no manual question of the "
         "lab (its MANUAL questions are curve_shape, bias_count). Did you mean 'curve_shape'? "
         "Declare it in cnnlabs/checks/lab97_written.py or fix the tag.",
@@ -495,7 +495,7 @@ def test_real_model_answers_are_for_tas_only(lab):
 
     root = find_root(Path(__file__))
     spec = load_lab(lab)
-    refs = manual.references(spec)
+    refs = answers.references(spec)
     student = (root / "labs" / f"{lab}.ipynb").read_text()
     refused = solution_lines(root)  # what `cnnlabs release` refuses to ship
     for m in spec.manual:
