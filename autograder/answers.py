@@ -277,11 +277,6 @@ def attach(result, spec, out_dir: Path, data: bytes | None) -> None:
         result.manual.append(entry)
 
 
-def pending(spec) -> list[ManualResult]:
-    """A ``ManualResult`` per manual question, not graded yet."""
-    return [ManualResult(m.id, m.title, float(m.points)) for m in spec.manual]
-
-
 # ---------------------------------------------------------------- validating a lab
 
 
