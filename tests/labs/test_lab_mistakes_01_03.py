@@ -441,3 +441,43 @@ def test_backward_fallback_matches_finite_differences():
             - np.sum(fallbacks.conv2d_forward(x, minus, 2) * g)
         ) / (2 * h)
     np.testing.assert_allclose(grad_w, numerical, rtol=1e-6, atol=1e-8)
+
+
+# ---------------------------------------------------------------- figures of labs 01-03
+
+
+def test_feature_maps_share_one_colour_scale_and_name_their_panels():
+    from cnnlabs import plotting
+
+    maps = np.stack([np.zeros((4, 4)), np.full((4, 4), 2.0), np.eye(4)], axis=-1)
+    fig = plotting.plot_feature_maps(
+        maps, title="t", panel_titles=["input", "a", "b"], value_label="edge response"
+    )
+    images = [ax.images[0] for ax in fig.axes if ax.images]
+    assert [im.get_clim() for im in images] == [(0.0, 2.0)] * 3
+    assert [ax.get_title() for ax in fig.axes if ax.images] == ["input", "a", "b"]
+    (colorbar,) = [ax for ax in fig.axes if ax.get_ylabel() == "edge response"]
+    assert colorbar is not None
+
+
+def test_filters_have_a_symmetric_shared_scale_and_a_colour_bar():
+    from cnnlabs import plotting
+
+    kernel = np.random.default_rng(0).normal(size=(5, 5, 1, 6))
+    fig = plotting.plot_filters(kernel, title="C1")
+    images = [ax.images[0] for ax in fig.axes if ax.images]
+    scale = np.abs(kernel).max()
+    assert len(images) == 6
+    assert all(np.allclose(im.get_clim(), (-scale, scale)) for im in images)
+    assert any(ax.get_ylabel() == "weight" for ax in fig.axes)
+
+
+def test_history_names_the_held_out_set_and_ticks_whole_epochs():
+    from cnnlabs import plotting
+
+    history = {"accuracy": [0.5, 0.6, 0.7], "val_accuracy": [0.4, 0.5, 0.6]}
+    fig = plotting.plot_history(history, "accuracy", held_out="test", title="t")
+    ax = fig.axes[0]
+    assert [line.get_label() for line in ax.get_lines()] == ["accuracy", "test"]
+    fig.canvas.draw()
+    assert all(float(t).is_integer() for t in ax.get_xticks())
