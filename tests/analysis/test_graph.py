@@ -40,27 +40,8 @@ def test_a_built_sequential_model_has_a_functional_graph():
     assert graph.outputs[0] is model.outputs[0]
 
 
-def test_an_unbuilt_sequential_model_is_refused():
-    with pytest.raises(ValueError) as info:
-        functional_graph(keras.Sequential([L.Dense(2)], name="unbuilt"))
-    assert str(info.value) == (
-        "model 'unbuilt' is a Sequential model that has not been built, so its layers have no "
-        "shapes yet; expected a built model. Start it with keras.Input(shape=(height, width, "
-        "channels)) or call model.build((None, height, width, channels)) first."
-    )
-
-
-def test_a_subclassed_model_is_refused():
-    class Net(keras.Model):
-        def call(self, x):
-            return x
-
-    with pytest.raises(TypeError) as info:
-        functional_graph(Net())
-    assert str(info.value) == (
-        "layer_table needs a Sequential or functional keras.Model; got Net. Build the model "
-        "with keras.Input and layer calls (functional API) or keras.Sequential."
-    )
+# The refusals (unbuilt Sequential, subclassed model) are tested through layer_table in
+# test_table.py.
 
 
 def test_layer_output_and_close_matches():
