@@ -57,7 +57,7 @@ class ManualResult:
 
 def load_manual(stem: str, questions, questions_path=None) -> tuple[ManualQuestion, ...]:
     """The ``MANUAL`` questions of a lab (``()`` when it declares none)."""
-    from cnnlabs.checks.spec import _checks_modules, load_module_from_path
+    from cnnlabs.checks.spec import checks_modules, load_module_from_path
 
     if questions_path is not None:
         module = load_module_from_path(
@@ -65,7 +65,7 @@ def load_manual(stem: str, questions, questions_path=None) -> tuple[ManualQuesti
         )
         where = str(questions_path)
     else:
-        module = importlib.import_module(_checks_modules()[stem])
+        module = importlib.import_module(checks_modules()[stem])
         where = module.__name__
     return validate_manual(getattr(module, "MANUAL", ()), [q.id for q in questions], where)
 
@@ -242,7 +242,8 @@ def answer_digest(entry: dict) -> str:
     return digest.hexdigest()[:12]
 
 
-def _read_json(path: Path):
+def read_json(path: Path):
+    """The JSON in a regular file at `path`, or None (missing, a link, unreadable, not JSON)."""
     try:
         if path.is_symlink() or not path.is_file():
             return None
@@ -263,7 +264,7 @@ def attach(result, spec, out_dir: Path, data: bytes | None) -> None:
         return
     answers = extract(data, spec)
     atomic_write(out_dir / ANSWERS_FILE, json.dumps({"lab": spec.lab, "answers": answers}))
-    old = _read_json(out_dir / "grade.json")
+    old = read_json(out_dir / "grade.json")
     kept = {}
     for item in (old or {}).get("manual", []) if isinstance(old, dict) else []:
         if isinstance(item, dict) and item.get("score") is not None:
@@ -280,7 +281,8 @@ def attach(result, spec, out_dir: Path, data: bytes | None) -> None:
 # ---------------------------------------------------------------- validating a lab
 
 
-def _mean(choices, word) -> str:
+def did_you_mean(choices, word) -> str:
+    """`" Did you mean 'x'?"` for the closest of `choices` to `word`, else `""`."""
     close = difflib.get_close_matches(word, choices, n=1)
     return f" Did you mean {close[0]!r}?" if close else ""
 
@@ -328,7 +330,7 @@ def manual_problems(lab) -> list[tuple[str, str]]:
                         (
                             where(tag),
                             f"tag {tag!r} names no manual question of the lab (its MANUAL "
-                            f"questions are {known}).{_mean(ids, qid)} Declare it in "
+                            f"questions are {known}).{did_you_mean(ids, qid)} Declare it in "
                             f"{lab.rel(lab.questions)} or fix the tag.",
                         )
                     )

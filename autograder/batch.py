@@ -34,10 +34,10 @@ from autograder import report
 from autograder.grade import (
     LabSpec,
     SubmissionResult,
-    _whole_failure,
     grade_submission,
     load_lab,
     submission_key,
+    whole_failure,
 )
 from autograder.progress import GradingProgress
 from autograder.sandbox import Limits, SandboxUnavailable
@@ -371,7 +371,7 @@ def grade_batch(
         target = out_dir / "submissions" / sub.name
         target.mkdir(parents=True, exist_ok=True)
         if sub.path is None:
-            result = _whole_failure(spec, sub.name, "", "invalid", sub.problem)
+            result = whole_failure(spec, sub.name, "", "invalid", sub.problem)
             result.hidden_seed = seed
             report.write_submission(result, target)
             return result
@@ -392,7 +392,7 @@ def grade_batch(
         except SandboxUnavailable:
             raise  # the machine's fault, not this student's: stop (see sandbox.preflight)
         except Exception as exc:  # a grader bug must not stop the class's grading
-            result = _whole_failure(
+            result = whole_failure(
                 spec,
                 sub.name,
                 "",

@@ -304,7 +304,9 @@ def case_points(spec: LabSpec, question: Question) -> list[float]:
     return [share / draws.get(case.name, 1) for case in cases]
 
 
-def _whole_failure(spec, name, key, status, reason, sandbox="not run") -> SubmissionResult:
+def whole_failure(spec, name, key, status, reason, sandbox="not run") -> SubmissionResult:
+    """A result where every case of every question has `status` (0 points) for `reason`:
+    a submission that could not be read, run or judged at all."""
     questions = []
     for q in spec.questions:
         points = case_points(spec, q)
@@ -506,7 +508,7 @@ def grade_submission(
     try:
         data = notebook_path.read_bytes()
     except OSError as exc:
-        result = _whole_failure(spec, name, "", INVALID, f"cannot read the file: {exc.strerror}")
+        result = whole_failure(spec, name, "", INVALID, f"cannot read the file: {exc.strerror}")
         result.hidden_seed = hidden_seed
         report.write_submission(result, out_dir)
         return result
@@ -523,7 +525,7 @@ def grade_submission(
     try:
         sources = read_notebook(data, spec.lab)
     except SubmissionError as exc:
-        result = _whole_failure(spec, name, key, INVALID, str(exc))
+        result = whole_failure(spec, name, key, INVALID, str(exc))
         result.hidden_seed = hidden_seed
         answers.attach(result, spec, out_dir, None)
         report.write_submission(result, out_dir)
@@ -601,7 +603,7 @@ def _grade_sources(spec, sources, name, key, limits, slot, hidden_seed, out_dir)
         try:
             session = KernelSession(sandbox, deadline=deadline)
         except Exception as exc:
-            return _whole_failure(
+            return whole_failure(
                 spec, name, key, DIED, f"the kernel did not start: {exc}", described
             )
         run = run_cells(session, sources, limits.cell_timeout, deadline)

@@ -15,7 +15,7 @@ import tempfile
 from pathlib import Path
 
 from autograder import report
-from autograder.grade import _whole_failure, grade_submission, load_lab
+from autograder.grade import grade_submission, load_lab, whole_failure
 from autograder.machine import SandboxUnavailable
 
 
@@ -29,7 +29,7 @@ def run(lab: str, root: Path, *, hidden_dir=None, questions_path=None, timeout=N
     work = Path(tempfile.mkdtemp(prefix="cnnlabs-gs-"))
     try:
         if not notebooks:
-            result = _whole_failure(
+            result = whole_failure(
                 spec,
                 "submission",
                 "",
@@ -47,7 +47,7 @@ def run(lab: str, root: Path, *, hidden_dir=None, questions_path=None, timeout=N
             except SandboxUnavailable:
                 raise  # the machine's fault: refuse, as the sandbox requires (see main)
             except Exception as exc:  # a grader bug still gives the student a results.json
-                result = _whole_failure(
+                result = whole_failure(
                     spec,
                     "submission",
                     "",

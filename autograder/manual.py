@@ -24,9 +24,9 @@ from autograder.answers import (
     ANSWERS_FILE,
     ManualResult,
     Reference,
-    _mean,
-    _read_json,
+    did_you_mean,
     extract,
+    read_json,
     references,
 )
 from cnnlabs.checks.manual import ManualQuestion
@@ -128,7 +128,7 @@ def _students(out_dir: Path) -> dict[str, dict]:
     found = {}
     folder = Path(out_dir) / "submissions"
     for sub in sorted(folder.iterdir()) if folder.is_dir() else []:
-        data = _read_json(sub / "grade.json")
+        data = read_json(sub / "grade.json")
         if isinstance(data, dict) and not sub.is_symlink():
             found[sub.name] = data
     return found
@@ -161,7 +161,7 @@ def collect(spec, out_dir) -> list[Path]:
     grades = _students(out_dir)
     answers = {}
     for name in grades:
-        saved = _read_json(out_dir / "submissions" / name / ANSWERS_FILE)
+        saved = read_json(out_dir / "submissions" / name / ANSWERS_FILE)
         found = saved.get("answers") if isinstance(saved, dict) else None
         answers[name] = found if isinstance(found, dict) else extract(None, spec, refs)
     filled = {}
@@ -269,7 +269,7 @@ def merge(spec, out_dir, csv_path) -> Merged:
     questions = {m.id: m for m in spec.manual}
     answers = {}
     for name in grades:
-        saved = _read_json(out_dir / "submissions" / name / ANSWERS_FILE)
+        saved = read_json(out_dir / "submissions" / name / ANSWERS_FILE)
         answers[name] = saved.get("answers", {}) if isinstance(saved, dict) else {}
     problems, seen, points, blank = [], {}, {}, 0
     for line, row in rows:
@@ -282,13 +282,13 @@ def merge(spec, out_dir, csv_path) -> Merged:
         if student not in grades:
             problems.append(
                 f"{where}: student {student!r} was not graded in {out_dir}."
-                + _mean(sorted(grades), student)
+                + did_you_mean(sorted(grades), student)
             )
             continue
         if qid not in questions:
             problems.append(
                 f"{where}: question {qid!r} is not a manual question of lab {spec.lab}; its "
-                f"manual questions are {', '.join(questions)}." + _mean(list(questions), qid)
+                f"manual questions are {', '.join(questions)}." + did_you_mean(list(questions), qid)
             )
             continue
         if (student, qid) in seen:

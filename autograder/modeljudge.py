@@ -171,9 +171,9 @@ def judge_models(spec, question, jobs) -> dict:
         cases = []
         for k, (case, expected, config_path, weights_path) in enumerate(jobs):
             try:
-                config = plainio._open_regular(config_path, plainio.MAX_JSON_BYTES)
+                config = plainio.open_regular(config_path, plainio.MAX_JSON_BYTES)
                 check_size(config.decode("utf-8", "replace"))
-                weights = plainio._open_regular(weights_path, MAX_MODEL_BYTES)
+                weights = plainio.open_regular(weights_path, MAX_MODEL_BYTES)
             except (ModelTooLarge, plainio.TamperError, FileNotFoundError) as exc:
                 message = str(exc) if not isinstance(exc, FileNotFoundError) else "no model file"
                 results[case.name] = (FAILED, f"the model could not be rebuilt safely: {message}")

@@ -62,7 +62,14 @@ def write(folder: Path, stem: str, value, mode: int = 0o644) -> None:
     os.chmod(folder / f"{stem}.json", mode)
 
 
-def _open_regular(path: Path, cap: int) -> bytes:
+def open_regular(path: Path, cap: int) -> bytes:
+    """The bytes of the regular file `path`, read without following a link and at most
+    `cap` of them.
+
+    Raises:
+        FileNotFoundError: if `path` does not exist.
+        TamperError: if it is a link, not a regular file, or larger than `cap`.
+    """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
@@ -82,7 +89,7 @@ def _open_regular(path: Path, cap: int) -> bytes:
 
 
 def read_json(path: Path, cap: int = MAX_JSON_BYTES):
-    data = _open_regular(path, cap)
+    data = open_regular(path, cap)
     try:
         return json.loads(data)
     except (ValueError, RecursionError):
@@ -93,7 +100,7 @@ def read_arrays(path: Path) -> dict[str, np.ndarray]:
     """Arrays of an ``.npz`` written by the kernel, validated (numeric, size-capped)."""
     import io
 
-    data = _open_regular(path, MAX_NPZ_BYTES)
+    data = open_regular(path, MAX_NPZ_BYTES)
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         total = sum(info.file_size for info in archive.infolist())

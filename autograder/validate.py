@@ -189,7 +189,7 @@ def load_lab_questions(lab: Lab):
     from cnnlabs.checks import spec
 
     path = lab.questions
-    packaged = spec._checks_modules().get(lab.name)
+    packaged = spec.checks_modules().get(lab.name)
     if packaged is not None:
         import importlib.util
 

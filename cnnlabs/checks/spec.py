@@ -154,7 +154,7 @@ def make_inputs(case: Case, seed: int) -> dict:
 # ---------------------------------------------------------------- lab lookup
 
 
-def _checks_modules() -> dict[str, str]:
+def checks_modules() -> dict[str, str]:
     """Maps lab stems (``01_lenet5``) to modules (``cnnlabs.checks.lab01_lenet5``)."""
     found = {}
     for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
@@ -173,7 +173,7 @@ def resolve_lab(lab: str | int) -> str:
     Raises:
         ValueError: when no lab matches; the message lists the known labs.
     """
-    labs = _checks_modules()
+    labs = checks_modules()
     stem = match_lab(lab, labs)
     if stem is not None:
         return stem
@@ -221,7 +221,7 @@ def load_questions(lab: str | int, *, path: str | Path | None = None) -> tuple[Q
         module = load_module_from_path(path, f"cnnlabs_questions_{Path(path).stem}")
         return _validate_questions(getattr(module, "QUESTIONS", None), str(path))
     stem = resolve_lab(lab)
-    module = importlib.import_module(_checks_modules()[stem])
+    module = importlib.import_module(checks_modules()[stem])
     return _validate_questions(getattr(module, "QUESTIONS", None), module.__name__)
 
 

@@ -204,13 +204,13 @@ def test_a_bad_zip_beside_honest_students_still_writes_grades_csv(tmp_path):
 
 def test_a_row_says_why_nothing_was_graded():
     from autograder import report
-    from autograder.grade import _whole_failure, load_lab
+    from autograder.grade import load_lab, whole_failure
 
     spec = load_lab(f.LAB, hidden_dir=f.HIDDEN, questions_path=f.QUESTIONS)
     rows = report.grades_csv(
         [
-            _whole_failure(spec, "ann", "", "invalid", "not a notebook"),
-            _whole_failure(spec, "ben", "", "grader_error", "internal grader error: KeyError"),
+            whole_failure(spec, "ann", "", "invalid", "not a notebook"),
+            whole_failure(spec, "ben", "", "grader_error", "internal grader error: KeyError"),
         ],
         [q.id for q in spec.questions],
     ).splitlines()

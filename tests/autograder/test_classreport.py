@@ -9,7 +9,7 @@ from html.parser import HTMLParser
 import nbfactory as f
 
 from autograder import report
-from autograder.grade import QuestionResult, SubmissionResult, _whole_failure, load_lab
+from autograder.grade import QuestionResult, SubmissionResult, load_lab, whole_failure
 
 HOSTILE = '<script>alert("x")</script><img src="http://evil.example/x.png">'
 
@@ -53,7 +53,7 @@ def _class(spec):
         _result(spec, "bob", [1, 0, 2], seconds=41.25),
         _result(spec, HOSTILE, [0, 2, 0], needs_review=[f"code cell 3 calls eval ({HOSTILE})"]),
         _result(spec, "dave", [1, 2, 2], needs_review=["code cell 2 uses getattr with a name"]),
-        _whole_failure(spec, "eve", "", "invalid", f"{HOSTILE}.ipynb is not a valid zip"),
+        whole_failure(spec, "eve", "", "invalid", f"{HOSTILE}.ipynb is not a valid zip"),
     ]
 
 

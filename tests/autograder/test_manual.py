@@ -510,23 +510,23 @@ def test_real_model_answers_are_for_tas_only(lab):
 
 def test_merged_points_stay_with_an_unchanged_answer_when_regraded(tmp_path):
     from autograder import report
-    from autograder.grade import _whole_failure
+    from autograder.grade import whole_failure
 
     spec = load_lab(LAB, questions_path=QUESTIONS)
     nb = _submission(tmp_path / "lab", curve="A straight line.", bias="One per output.")
     data = nbformat.writes(nb).encode()
-    first = _whole_failure(spec, "alice", "k1", "invalid", "stand-in for a graded result")
+    first = whole_failure(spec, "alice", "k1", "invalid", "stand-in for a graded result")
     answers.attach(first, spec, tmp_path, data)
     first.manual[0].score, first.manual[0].comment = 1.5, "good"
     report.write_submission(first, tmp_path)  # as a merge leaves it
-    again = _whole_failure(spec, "alice", "k2", "invalid", "graded again: a new hidden test")
+    again = whole_failure(spec, "alice", "k2", "invalid", "graded again: a new hidden test")
     answers.attach(again, spec, tmp_path, data)
     assert [(m.id, m.score, m.comment) for m in again.manual] == [
         ("curve_shape", 1.5, "good"),
         ("bias_count", None, ""),
     ]
     _cell(nb, "answer:curve_shape").source = "A different answer."
-    changed = _whole_failure(spec, "alice", "k3", "invalid", "resubmitted")
+    changed = whole_failure(spec, "alice", "k3", "invalid", "resubmitted")
     answers.attach(changed, spec, tmp_path, nbformat.writes(nb).encode())
     assert [(m.id, m.score) for m in changed.manual] == [
         ("curve_shape", None),
