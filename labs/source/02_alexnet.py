@@ -55,6 +55,8 @@ SPEED_EPOCHS = PROFILE.pick(smoke=8, full=30)
 POOL_EPOCHS = PROFILE.pick(smoke=2, full=20)
 POOL_BATCH_SIZE = 128
 SEEDS = PROFILE.pick(smoke=(0,), full=(0, 1, 2))
+AUGMENT_EPOCHS = PROFILE.pick(smoke=3, full=30)  # data augmentation against none
+AUGMENT_SEEDS = PROFILE.pick(smoke=(0, 1), full=(0, 1, 2))
 
 # %% [markdown]
 # ## 1. The first layer by hand
@@ -210,10 +212,11 @@ check("lrn", lrn)
 # channel and its neighbours are large.
 
 # %%
-lrn_fn = or_reference(lrn, lambda: lambda a, **kw: LocalResponseNormalization()(a).numpy(),
-                      "your lrn")
 rng = np.random.default_rng(0)
 activations = np.maximum(rng.normal(scale=30.0, size=(1, 4, 4, 16)), 0).astype("float32")
+lrn_fn = or_reference(lrn, lambda: lambda a, **kw: LocalResponseNormalization()(a).numpy(),
+                      "your lrn", probe={"a": activations},
+                      accept=lambda b: np.shape(b) == activations.shape)
 layer = LocalResponseNormalization(size=5, k=2.0, alpha=1e-4, beta=0.75)
 difference = np.max(np.abs(lrn_fn(activations) - layer(activations).numpy()))
 print(f"largest difference between your lrn and the library layer: {difference:.2e}")
@@ -238,11 +241,14 @@ fig
 # active.
 #
 # We repeat the experiment on this lab's dataset with a small four-layer network
-# (two convolutions, two dense layers) and plain SGD with momentum 0.9, as in the
-# paper, and count the epochs each needs to reach a target training error. One
-# difference matters: the paper initialized weights from a Gaussian with standard
-# deviation 0.01 and tuned the learning rate of each network separately; Keras
-# initializes with Glorot's scheme (scaled to each layer's fan-in and fan-out, which
+# (two convolutions, two dense layers) and SGD with momentum 0.9 (the optimizer the
+# paper used for AlexNet itself, Section 5), and count the epochs each needs to reach
+# a target training error. What the paper says about its Figure 1 experiment is only
+# what the caption states: the learning rate of each network was chosen separately
+# to make training as fast as possible, and no regularization was used; it does not
+# give that experiment's initialization or optimizer. (The Gaussian initialization
+# with standard deviation 0.01 of Section 5 is AlexNet's own.) Here Keras initializes
+# both networks with Glorot's scheme (scaled to each layer's fan-in and fan-out, which
 # keeps tanh units out of saturation at the start) and we use one learning rate for
 # both. Predict before you run: will ReLU still win, and by how much?
 
@@ -262,19 +268,15 @@ def small_convnet(activation="relu", pool_size=3, input_shape=(32, 32, 1), num_c
 
 data = datasets.load(DATASET)
 data.require_train()
-
-
-def prepare(x):
-    """uint8 images -> float32 in [0, 1], 28x28 padded to 32x32 (Fashion-MNIST)."""
-    x = x.astype("float32") / 255.0
-    pad = (32 - x.shape[1]) // 2
-    return np.pad(x, ((0, 0), (pad, pad), (pad, pad), (0, 0))) if pad else x
-
-
-x_train, y_train = prepare(data.x_train[:TRAIN_EXAMPLES]), data.y_train[:TRAIN_EXAMPLES]
-x_test, y_test = prepare(data.x_test[:TEST_EXAMPLES]), data.y_test[:TEST_EXAMPLES]
-INPUT_SHAPE = x_train.shape[1:]
-print(f"{data.name}: train {x_train.shape}, test {x_test.shape} ({data.source})")
+# uint8 images; cnnlabs.datasets.pipeline pads them to 32x32 (Fashion-MNIST is 28x28),
+# scales them to [0, 1] in float32, batches them and shuffles them every epoch.
+x_train, y_train = data.x_train[:TRAIN_EXAMPLES], data.y_train[:TRAIN_EXAMPLES]
+y_test = data.y_test[:TEST_EXAMPLES]
+test_ds = datasets.pipeline(data.x_test[:TEST_EXAMPLES], y_test, batch_size=128, pad_to=32)
+x_test = np.concatenate([images.numpy() for images, _ in test_ds])  # for predictions
+INPUT_SHAPE = x_test.shape[1:]
+print(f"{data.name}: train {x_train.shape} (uint8; the pipeline pads to 32x32), "
+      f"test {x_test.shape} ({data.source})")
 if DATASET != "cifar10":
     print("Note: this run uses Fashion-MNIST, not CIFAR-10 (the smoke profile); the numbers "
           "below are not the paper's dataset.")
@@ -287,7 +289,8 @@ for activation in ("relu", "tanh"):
     seed_everything(0)
     speed[activation] = train(
         small_convnet(activation, input_shape=INPUT_SHAPE),
-        (x_train[:SPEED_EXAMPLES], y_train[:SPEED_EXAMPLES]),
+        datasets.pipeline(x_train, y_train, batch_size=128, training=True, pad_to=32,
+                          subset=SPEED_EXAMPLES),
         epochs=SPEED_EPOCHS, batch_size=128, verbose=0,
         optimizer=keras.optimizers.SGD(learning_rate=0.05, momentum=0.9),
     )
@@ -315,7 +318,7 @@ else:
     print("At least one network did not reach the target within the budget: compare the curves.")
 print(f"Experiment time {time.perf_counter() - start:.0f} s.")
 best_error = min(1 - max(result.history["accuracy"]) for result in speed.values())
-assert PROFILE.is_grade or best_error < 0.5, (
+assert not PROFILE.enforces_targets or best_error < 0.5, (
     f"Neither network got below 50% training error in {SPEED_EPOCHS} epochs (chance is 90%): "
     "the experiment did not learn; check the data and the learning rate."
 )
@@ -327,6 +330,7 @@ for activation, result in speed.items():
     errors = 1 - np.asarray(result.history["accuracy"])
     ax.plot(np.arange(1, len(errors) + 1), 100 * errors, marker="o", label=activation)
 ax.axhline(100 * TARGET_ERROR, color="gray", linestyle="--", label="target")
+ax.set_xticks(np.arange(1, SPEED_EPOCHS + 1))
 ax.set_xlabel("epoch")
 ax.set_ylabel("training error (%)")
 ax.set_title(f"ReLU vs tanh, SGD with momentum, {SPEED_EXAMPLES:,} {data.name} images per epoch")
@@ -364,8 +368,10 @@ start = time.perf_counter()
 for label, size in (("overlapping 3x3/2", 3), ("non-overlapping 2x2/2", 2)):
     pooling[label] = train_seeds(
         lambda size=size: small_convnet("relu", pool_size=size, input_shape=INPUT_SHAPE),
-        (x_train, y_train), seeds=SEEDS, validation_data=(x_test, y_test),
-        test_data=(x_test, y_test), epochs=POOL_EPOCHS, batch_size=POOL_BATCH_SIZE, verbose=0,
+        datasets.pipeline(x_train, y_train, batch_size=POOL_BATCH_SIZE, training=True,
+                          pad_to=32),
+        seeds=SEEDS, validation_data=test_ds, test_data=test_ds, epochs=POOL_EPOCHS,
+        batch_size=POOL_BATCH_SIZE, verbose=0,
     )
     runs = pooling[label]
     gap = runs.mean("accuracy")[-1] - runs.mean("val_accuracy")[-1]
@@ -373,7 +379,7 @@ for label, size in (("overlapping 3x3/2", 3), ("non-overlapping 2x2/2", 2)):
           f"{runs.runs[0].examples_per_sec:,.0f} examples/s")
 print(f"Budget: {len(pooling) * len(SEEDS)} runs x {POOL_EPOCHS} epochs x {len(x_train):,} "
       f"examples, {time.perf_counter() - start:.0f} s")
-plotting.plot_history(pooling, "accuracy",
+plotting.plot_history(pooling, "accuracy", held_out="test",
                       title="Overlapping vs non-overlapping pooling: accuracy per epoch "
                       "(dashed: test)")
 
@@ -427,6 +433,8 @@ dropout_fn = or_reference(
     lambda: lambda x, rate, training, seed=0: keras.layers.Dropout(rate, seed=seed)(
         x, training=training).numpy(),
     "your dropout",
+    probe={"x": np.ones((2, 3), dtype="float32"), "rate": 0.5, "training": True},
+    accept=lambda out: np.shape(out) == (2, 3),
 )
 units = np.ones((1, 10_000), dtype="float32")
 for training in (True, False):
@@ -442,8 +450,8 @@ for training in (True, False):
 # `build_model("alexnet_small")` keeps AlexNet's pattern and names (five ReLU
 # convolutions, LRN after the first two, overlapping max pooling, two dropout FC
 # layers) at CIFAR size: 32x32 inputs, 1.8 million parameters. The paper also used
-# data augmentation (random crops and flips, PCA colour noise); we leave it out here to
-# keep the run short.
+# data augmentation (random crops and flips, PCA colour noise); Section 8 measures
+# what it does, on a smaller network.
 #
 # *Budget (full profile).* About 40 million MACs per image forward, roughly three
 # times that with the backward pass: 30 epochs x 50,000 images x 0.12 GMACs = 1.8e14
@@ -453,8 +461,10 @@ for training in (True, False):
 # %%
 seed_everything(0)
 small = build_model("alexnet_small", input_shape=INPUT_SHAPE, num_classes=10)
-result = train(small, (x_train, y_train), validation_data=(x_test, y_test),
-               test_data=(x_test, y_test), epochs=EPOCHS, batch_size=BATCH_SIZE, verbose=2)
+result = train(small, datasets.pipeline(x_train, y_train, batch_size=BATCH_SIZE, training=True,
+                                       pad_to=32),
+               validation_data=test_ds, test_data=test_ds, epochs=EPOCHS,
+               batch_size=BATCH_SIZE, verbose=2)
 print(f"alexnet_small on {data.name}: test accuracy {result.test_accuracy:.2%} "
       f"after {result.budget()}")
 target = PROFILE.pick(smoke=0.25, full=0.75, grade=0.0)  # grade: not enforced
@@ -462,7 +472,8 @@ assert result.test_accuracy > target, (
     f"alexnet_small reached {result.test_accuracy:.2%} test accuracy, expected > {target:.0%} "
     f"(chance is 10%) with this budget: {result.budget()}."
 )
-plotting.plot_history(result, "accuracy", title=f"alexnet_small on {data.name}: accuracy per epoch")
+plotting.plot_history(result, "accuracy", held_out="test",
+                      title=f"alexnet_small on {data.name}: accuracy per epoch")
 
 # %%
 predictions = small.predict(x_test, verbose=0).argmax(axis=1)
@@ -470,7 +481,48 @@ plotting.confusion_matrix(y_test, predictions, class_names=data.class_names,
                           title=f"alexnet_small on {data.name}: confusion matrix (test images)")
 
 # %% [markdown]
-# ## 8. Reflection
+# ## 8. Data augmentation
+#
+# AlexNet's first answer to overfitting (Section 4.1) was to enlarge the training set
+# with label-preserving transformations: random 224x224 crops of the 256x256 images and
+# their horizontal reflections (plus a PCA-based colour jitter). The paper reports that
+# without it the network "suffers from substantial overfitting". Here
+# `datasets.pipeline(augment=True)` pads each 32x32 image by 4 pixels, crops a random
+# 32x32 window and flips it left-right with probability 1/2, afresh every epoch (the
+# CIFAR recipe of later papers). We train the small network of Section 4 with and
+# without it, several seeds each. Predict first: what happens to the training
+# accuracy, the test accuracy and the gap between them?
+
+# %%
+augmentation = {}
+start = time.perf_counter()
+for label, augment in (("no augmentation", False), ("random crops + flips", True)):
+    augmentation[label] = train_seeds(
+        lambda: small_convnet("relu", input_shape=INPUT_SHAPE),
+        datasets.pipeline(x_train, y_train, batch_size=POOL_BATCH_SIZE, training=True,
+                          augment=augment, pad_to=32),
+        seeds=AUGMENT_SEEDS, validation_data=test_ds, test_data=test_ds,
+        epochs=AUGMENT_EPOCHS, batch_size=POOL_BATCH_SIZE, verbose=0,
+    )
+    runs = augmentation[label]
+    gap = runs.mean("accuracy")[-1] - runs.mean("val_accuracy")[-1]
+    print(f"{label:<22} {runs.summary('test_accuracy')}; final training accuracy "
+          f"{runs.mean('accuracy')[-1]:.3f}; train-test gap {gap:+.3f}")
+print(f"Budget: {len(augmentation)} x {len(AUGMENT_SEEDS)} seed(s) x {AUGMENT_EPOCHS} epochs x "
+      f"{len(x_train):,} examples, {time.perf_counter() - start:.0f} s")
+plotting.plot_history(augmentation, "accuracy", held_out="test",
+                      title="Data augmentation against none: accuracy per epoch "
+                      "(solid: training, dashed: test)")
+
+# %% [markdown]
+# Read your numbers before concluding: augmentation makes every epoch a new, harder
+# training set, so the training accuracy rises more slowly and the train-test gap
+# narrows; whether the test accuracy is already higher depends on the budget (with a
+# few epochs the augmented network is still catching up). Compare the difference of
+# the means with the standard deviations over seeds.
+
+# %% [markdown]
+# ## 9. Reflection
 #
 # Write each answer in the cell below its question; a TA reads it, with the figure
 # it refers to as your notebook shows it.
@@ -490,23 +542,23 @@ plotting.confusion_matrix(y_test, predictions, class_names=data.class_names,
 # which on ImageNet-scale data costs little if the convolutions are deep enough.
 
 # %% [markdown]
-# **Question 2.** Your tanh/ReLU ratio is probably far from the paper's 6x (it may even be below 1).
-# Name three differences between your experiment and the paper's that could explain
-# it. Does your result refute the paper?
+# **Question 2.** Compare your tanh/ReLU ratio with the paper's 6x. Name three differences between
+# your experiment and the paper's that could explain a gap. Does your result refute
+# the paper?
 
 # %% [markdown] tags=["student", "answer:relu_speedup_gap"]
 # *Your answer:* YOUR ANSWER HERE
 
 # %% [markdown] tags=["solution", "answer:relu_speedup_gap"]
-# **Model answer.** Initialization (Glorot scaling keeps tanh units in their linear range early on;
-# the paper's N(0, 0.01) weights do not adapt to the layer size), the learning rate
-# (tuned separately for each network in the paper, one shared rate here), the
-# dataset and target (25% error is easy on Fashion-MNIST), the network's size and
-# depth (saturation compounds with depth), counting epochs of a small subset, and a
-# single seed. It does not refute the paper: it shows that "ReLU trains 6x faster" is
-# a statement about a setup, and that careful initialization (Glorot 2010, He 2015)
-# and later batch normalization removed much of tanh's handicap. ReLU's lasting
-# advantages are cheap computation and no saturation in deep networks.
+# **Model answer.** The learning rate (tuned separately for each network in the paper's Figure 1,
+# one shared rate here), the initialization (Glorot scaling here, which keeps tanh
+# units in their linear range early on; the paper does not state the one used for
+# Figure 1), the dataset and target (25% training error is easy on Fashion-MNIST),
+# the network's size and depth (saturation compounds with depth), counting epochs
+# of a small subset, and a single seed. One run of a different setup cannot refute
+# the paper: it shows that "ReLU trains 6x faster" is a statement about a setup.
+# To test it here, tune the learning rate of each network separately and repeat
+# over several seeds, as the paper's caption describes.
 
 # %% [markdown]
 # **Question 3.** Why does inverted dropout make deployment simpler than the paper's "multiply by

@@ -277,6 +277,10 @@ def test_grader_scores_mistakes_below_full_and_alternatives_full(tmp_path, monke
     q = results["sigmoid"]["build_lenet5"]
     assert q.score < q.max_score
 
+    feedback = next((tmp_path / "out").rglob("mistakes*/feedback.md")).read_text()
+    assert "Wrong answer: wrong answer" not in feedback
+    assert "Your network computes LeNet-5 with ReLU and average pooling" in feedback
+
     # The grader shows the check cell's own message and hint for each public case.
     answers = {
         "build_lenet5": LENET5.format(act="relu"),
