@@ -485,3 +485,29 @@ def test_history_names_the_held_out_set_and_ticks_whole_epochs():
     assert [line.get_label() for line in ax.get_lines()] == ["accuracy", "test"]
     fig.canvas.draw()
     assert all(float(t).is_integer() for t in ax.get_xticks())
+
+
+# ---------------------------------------------------------------- or_reference(accept=...)
+
+
+def test_or_reference_falls_back_with_one_line_when_an_answer_raises_or_is_unusable(capsys):
+    from cnnlabs.checks import or_reference
+
+    def raises(n):
+        raise ZeroDivisionError("division by zero")
+
+    assert or_reference(raises, lambda: "ref", "your f", probe={"n": 1}) == "ref"
+    assert capsys.readouterr().out == (
+        "Your f raised ZeroDivisionError: division by zero: using the reference implementation "
+        "so the rest of the lab runs (the check cell above says what to fix).\n"
+    )
+    as_list = lambda n: [n]  # noqa: E731
+    accept = lambda out: isinstance(out, np.ndarray)  # noqa: E731
+    assert or_reference(as_list, lambda: "ref", "your f", probe={"n": 1}, accept=accept) == "ref"
+    assert capsys.readouterr().out == (
+        "Your f returned list, which the next cells cannot use: using the reference "
+        "implementation so the rest of the lab runs (the check cell above says what to fix).\n"
+    )
+    good = lambda n: np.array([n])  # noqa: E731
+    assert or_reference(good, lambda: "ref", "your f", probe={"n": 1}, accept=accept) is good
+    assert capsys.readouterr().out == ""
