@@ -178,10 +178,15 @@ def _wait_for(path: Path, proc: subprocess.Popen, timeout: float = 120) -> None:
         time.sleep(0.1)
 
 
+def _sandboxes(tmp: Path) -> list[Path]:
+    """The kernel logs of the sandboxes running (or left by a killed run) under ``tmp``."""
+    return sorted(tmp.glob("cnnlabs-grade-*/logs/kernel-*.log"))
+
+
 def _remove_killed_sandboxes(tmp: Path) -> None:
-    """The cgroups of a killed run's sandboxes: no process left in them, then removed."""
+    """A killed run's sandboxes: no process left in their cgroups, then removed."""
     layout = cgroups.detect()
-    for log in tmp.glob("cnnlabs-grade-*/logs/kernel-*.log"):
+    for log in _sandboxes(tmp):
         name = f"cnnlabs-{log.stem.removeprefix('kernel-')}"
         for controller in cgroups.CONTROLLERS:
             base = getattr(layout, controller, None)
@@ -194,6 +199,7 @@ def _remove_killed_sandboxes(tmp: Path) -> None:
                 time.sleep(0.1)
             assert procs == [], f"processes of a killed grading survived in {base / name}"
             (base / name).rmdir()
+        shutil.rmtree(log.parents[1])
 
 
 @pytest.fixture
@@ -207,110 +213,93 @@ def short_tmp():
 def _corpus(subs: Path) -> None:
     subs.mkdir()
     f.write(subs / "a1.ipynb", f.SOLUTION)
-    f.write(subs / "a2.ipynb", f.STUDENT)
-    f.write(subs / "a3.ipynb", SLEEPY)  # being graded when the signal comes
+    f.write(subs / "a2.ipynb", SLEEPY)  # being graded at the first Ctrl-C
+    f.write(subs / "a3.ipynb", SLEEPY)  # being graded at the double Ctrl-C, then at SIGKILL
     f.write(subs / "a4.ipynb", f.SOLUTION[:2])
 
 
-EXPECTED_ROWS = [
-    HEADER,
-    "a1,1,2,2,5,5,graded",
-    "a2,0,0,0,0,5,graded",
-    "a3,1,2,2,5,5,graded",
-    "a4,1,0,0,1,5,graded",
-]
+def _graded_lines(stdout: str) -> list[str]:
+    return [line.split(" in ")[0] for line in stdout.splitlines() if line.startswith("[")]
+
+
+def _stop(subs, out, tmp, saved: list[str], signals) -> tuple[subprocess.Popen, str]:
+    """Starts a grading; once ``saved`` are and the next submission's sandbox runs, signals."""
+    proc = _grade_cli(subs, out, tmp)
+    for name in saved:
+        _wait_for(out / "submissions" / name / "grade.json", proc)
+    deadline = time.monotonic() + 120
+    while not _sandboxes(tmp):  # the next submission's kernel is starting
+        assert proc.poll() is None and time.monotonic() < deadline, proc.communicate()
+        time.sleep(0.1)
+    time.sleep(1.0)  # within its 5 s cell (or still starting): in any case not saved yet
+    for i, signum in enumerate(signals):
+        if i:
+            time.sleep(0.5)
+        if signum == signal.SIGKILL:
+            proc.kill()  # the grader only, no clean-up: a crash or a killed machine
+        else:
+            os.killpg(proc.pid, signum)  # Ctrl-C: the terminal signals the whole job
+    stdout, stderr = proc.communicate(timeout=60)
+    return proc, stdout + stderr
 
 
 @pytest.mark.slow
-def test_a_killed_grading_resumes_losing_nothing_and_grading_nothing_twice(tmp_path, short_tmp):
+def test_a_stopped_grading_resumes_losing_nothing_and_grading_nothing_twice(tmp_path, short_tmp):
+    """Ctrl-C, Ctrl-C twice, SIGKILL, then a run to the end, all into one folder."""
     f.strong_sandbox_or_skip()
     subs, out, tmp = tmp_path / "subs", tmp_path / "out", short_tmp
     _corpus(subs)
-    try:
-        proc = _grade_cli(subs, out, tmp)
-        _wait_for(out / "submissions" / "a2" / "grade.json", proc)
-        time.sleep(1.0)  # a3's kernel is running its 5 s cell
-        proc.kill()  # SIGKILL: no clean-up, as a crash or a killed machine
-        proc.communicate(timeout=60)
-        _remove_killed_sandboxes(tmp)
-        before = _saved(out)
-        assert sorted(before) == ["a1", "a2"]  # a3 was being graded: nothing of it saved
-        assert (out / "grades.csv").read_text().splitlines() == EXPECTED_ROWS[:3]
-
-        again = _grade_cli(subs, out, tmp)
-        stdout, stderr = again.communicate(timeout=300)
-    finally:
-        _remove_killed_sandboxes(tmp)
-    assert again.returncode == 0, stderr
-    lines = stdout.splitlines()
-    assert "a1: skipped, graded before and unchanged (5/5; --regrade grades it again)" in lines
-    assert "a2: skipped, graded before and unchanged (0/5; --regrade grades it again)" in lines
-    graded = [line.split(" in ")[0] for line in lines if line.startswith("[")]
-    assert graded == ["[1/2] a3: 5/5 graded", "[2/2] a4: 1/5 graded"]
-    assert "4 submissions: graded 2, skipped 2 unchanged;" in stdout
-    after = _saved(out)
-    assert {k: after[k] for k in before} == before  # not graded twice, not rewritten
-    assert (out / "grades.csv").read_text().splitlines() == EXPECTED_ROWS
-
-
-@pytest.mark.slow
-def test_ctrl_c_saves_the_running_submission_starts_no_other_and_resumes(tmp_path, short_tmp):
-    f.strong_sandbox_or_skip()
-    subs, out, tmp = tmp_path / "subs", tmp_path / "out", short_tmp
-    _corpus(subs)
-    try:
-        proc = _grade_cli(subs, out, tmp)
-        _wait_for(out / "submissions" / "a2" / "grade.json", proc)
-        time.sleep(1.0)
-        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C: the terminal signals the whole job
-        stdout, stderr = proc.communicate(timeout=120)
-        assert proc.returncode == 130, stderr
-        assert (
-            "interrupted: saving the 1 submission being graded, 1 not started; Ctrl-C again "
-            "to stop now (the one being graded is then graded next time)."
-        ) in stdout
-        assert (
-            "cnnlabs grade: interrupted: 3 submissions graded and saved by this run, 1 left; "
-            "run the same command again to grade only those."
-        ) in stdout
-        before = _saved(out)
-        assert sorted(before) == ["a1", "a2", "a3"]
-        assert (out / "grades.csv").read_text().splitlines() == EXPECTED_ROWS[:4]
-        again = _grade_cli(subs, out, tmp)
-        stdout, stderr = again.communicate(timeout=300)
-    finally:
-        _remove_killed_sandboxes(tmp)
-    assert again.returncode == 0, stderr
-    assert [line.split(" in ")[0] for line in stdout.splitlines() if line.startswith("[")] == [
-        "[1/1] a4: 1/5 graded"
+    rows = [
+        HEADER,
+        "a1,1,2,2,5,5,graded",
+        "a2,1,2,2,5,5,graded",
+        "a3,1,2,2,5,5,graded",
+        "a4,1,0,0,1,5,graded",
     ]
-    after = _saved(out)
-    assert {k: after[k] for k in before} == before
-    assert (out / "grades.csv").read_text().splitlines() == EXPECTED_ROWS
-
-
-@pytest.mark.slow
-def test_ctrl_c_twice_stops_at_once_and_leaves_the_running_one_for_next_time(tmp_path, short_tmp):
-    f.strong_sandbox_or_skip()
-    subs, out, tmp = tmp_path / "subs", tmp_path / "out", short_tmp
-    subs.mkdir()
-    f.write(subs / "a1.ipynb", f.SOLUTION)
-    f.write(subs / "a2.ipynb", [*f.SOLUTION, "import time\ntime.sleep(60)"])
-    f.write(subs / "a3.ipynb", f.SOLUTION[:2])
     try:
-        proc = _grade_cli(subs, out, tmp)
-        _wait_for(out / "submissions" / "a1" / "grade.json", proc)
-        time.sleep(1.0)
-        os.killpg(proc.pid, signal.SIGINT)
-        time.sleep(1.0)
-        os.killpg(proc.pid, signal.SIGINT)
-        stdout, stderr = proc.communicate(timeout=30)  # a2 would take 60 s more
-        assert proc.returncode == 130, stderr
-        assert stdout.splitlines()[-1] == (
-            "cnnlabs grade: interrupted: 1 submission graded and saved by this run, 2 left; "
+        # Ctrl-C while a2 is graded: a2 is finished and saved, a3 and a4 are not started.
+        proc, output = _stop(subs, out, tmp, ["a1"], [signal.SIGINT])
+        assert proc.returncode == 130, output
+        lines = output.splitlines()
+        assert (
+            "interrupted: saving the 1 submission being graded, 2 not started; Ctrl-C again "
+            "to stop now (the one being graded is then graded next time)."
+        ) in lines
+        assert lines[-1] == (
+            "cnnlabs grade: interrupted: 2 submissions graded and saved by this run, 2 left; "
             "run the same command again to grade only those."
         )
+        assert _graded_lines(output) == ["[1/4] a1: 5/5 graded", "[2/4] a2: 5/5 graded"]
+        first = _saved(out)
+        assert sorted(first) == ["a1", "a2"]
+        assert (out / "grades.csv").read_text().splitlines() == rows[:3]
+
+        # Ctrl-C twice while a3 is graded: it stops at once (a3 sleeps 5 s), a3 not saved.
+        proc, output = _stop(subs, out, tmp, ["a1", "a2"], [signal.SIGINT, signal.SIGINT])
+        assert proc.returncode == 130, output
+        assert output.splitlines()[-1] == (
+            "cnnlabs grade: interrupted: 0 submissions graded and saved by this run, 2 left; "
+            "run the same command again to grade only those."
+        )
+        assert "a1: skipped, graded before and unchanged (5/5; --regrade grades it again)" in output
+        assert _saved(out) == first
+        _remove_killed_sandboxes(tmp)  # asserts that no process of a3's sandbox survived
+
+        # SIGKILL while a3 is graded: a3 not saved, nothing else touched.
+        proc, output = _stop(subs, out, tmp, ["a1", "a2"], [signal.SIGKILL])
+        assert proc.returncode == -signal.SIGKILL
+        assert _saved(out) == first and _graded_lines(output) == []
+        _remove_killed_sandboxes(tmp)
+
+        # Run to the end: only a3 and a4 are graded; a1 and a2 are neither lost nor rewritten.
+        again = _grade_cli(subs, out, tmp)
+        stdout, stderr = again.communicate(timeout=300)
     finally:
-        _remove_killed_sandboxes(tmp)  # asserts that no process of a2's sandbox survived
-    assert sorted(_saved(out)) == ["a1"]
-    assert (out / "grades.csv").read_text().splitlines() == [HEADER, "a1,1,2,2,5,5,graded"]
+        _remove_killed_sandboxes(tmp)
+    assert again.returncode == 0, stderr
+    assert _graded_lines(stdout) == ["[1/2] a3: 5/5 graded", "[2/2] a4: 1/5 graded"]
+    assert "a2: skipped, graded before and unchanged (5/5; --regrade grades it again)" in stdout
+    assert "4 submissions: graded 2, skipped 2 unchanged;" in stdout
+    after = _saved(out)
+    assert {k: after[k] for k in first} == first
+    assert (out / "grades.csv").read_text().splitlines() == rows
