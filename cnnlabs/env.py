@@ -184,3 +184,31 @@ def enable_mixed_precision() -> bool:
         keras.mixed_precision.set_global_policy("mixed_bfloat16")
         return True
     return False
+
+
+def quiet_tensorflow() -> None:
+    """Imports TensorFlow with its C++ start-up notices silenced.
+
+    At import, TensorFlow's C++ runtime writes lines such as absl's "All log messages
+    before absl::InitializeLog() is called are written to STDERR", oneDNN and CPU
+    instruction-set notices, or (on a CPU machine with a CUDA build) failed CUDA
+    library registrations. They are harmless and look like errors to a student. Call
+    this in a lab's setup cell before the first `import keras`: it sets
+    `TF_CPP_MIN_LOG_LEVEL=2` (unless already set) and sends file descriptor 2 to
+    /dev/null while TensorFlow is imported. An import error still raises, with its
+    traceback. Does nothing when TensorFlow is already imported.
+
+    Used in: labs 01-03 (the setup cell).
+    """
+    if "tensorflow" in sys.modules:
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(devnull)
+        os.close(saved)

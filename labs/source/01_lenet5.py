@@ -22,6 +22,10 @@
 # replace; the cell after each one checks your answer and tells you what to fix.
 
 # %%
+from cnnlabs.env import quiet_tensorflow
+
+quiet_tensorflow()  # imports TensorFlow without its C++ start-up notices
+
 import time
 
 import keras

@@ -18,6 +18,10 @@
 #    overlapping with non-overlapping pooling, stating the budget of each experiment.
 
 # %%
+from cnnlabs.env import quiet_tensorflow
+
+quiet_tensorflow()  # imports TensorFlow without its C++ start-up notices
+
 import time
 
 import keras

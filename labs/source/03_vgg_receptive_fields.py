@@ -19,6 +19,10 @@
 # 5. train a small VGG and report its budget.
 
 # %%
+from cnnlabs.env import quiet_tensorflow
+
+quiet_tensorflow()  # imports TensorFlow without its C++ start-up notices
+
 import time
 
 import keras

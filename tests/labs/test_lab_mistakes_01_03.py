@@ -511,3 +511,18 @@ def test_or_reference_falls_back_with_one_line_when_an_answer_raises_or_is_unusa
     good = lambda n: np.array([n])  # noqa: E731
     assert or_reference(good, lambda: "ref", "your f", probe={"n": 1}, accept=accept) is good
     assert capsys.readouterr().out == ""
+
+
+@pytest.mark.slow  # a fresh interpreter importing TensorFlow: 10-30 s
+def test_quiet_tensorflow_leaves_stderr_empty():
+    """The setup cell's import of TensorFlow prints none of its C++ start-up notices."""
+    import subprocess
+    import sys
+
+    code = "from cnnlabs.env import quiet_tensorflow\nquiet_tensorflow()\nimport keras\n"
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
