@@ -36,7 +36,9 @@ MAX_ANSWER_CHARS = 20_000  # of one answer's text; the rest is cut, and the page
 MAX_FIGURES = 4  # per question and student
 MAX_PNG_BYTES = 8 * 2**20  # decoded, per image
 MAX_PIXELS = 4096 * 4096
-FIGURE_WIDTH = 1000  # wider figures are scaled down
+FIGURE_BOX = (1000, 1500)  # larger figures are scaled down to fit (width, height)
+MAX_FIGURE_BYTES = 3 * 2**19  # 1.5 MiB per figure once encoded again: the TAs' page stays light
+MAX_ANSWER_FIGURE_BYTES = 3 * 2**20  # all the figures of one answer
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
@@ -155,19 +157,21 @@ def sanitize_png(raw: bytes) -> tuple[bytes | None, str]:
                 return None, f"an image of {width}x{height} pixels was left out (too large)"
             image.load()
             image = image.convert("RGBA")
-        if image.width > FIGURE_WIDTH:
-            image = image.resize(
-                (FIGURE_WIDTH, max(1, round(image.height * FIGURE_WIDTH / image.width)))
-            )
+        image.thumbnail(FIGURE_BOX)  # keeps the aspect ratio; never enlarges
         out = io.BytesIO()
-        image.save(out, format="PNG", optimize=True)
+        image.save(out, format="PNG")
+        if out.tell() > MAX_FIGURE_BYTES:
+            return None, (
+                f"an image of {image.width}x{image.height} pixels takes {out.tell() / 2**20:.1f} "
+                "MiB as PNG (more than 1.5 MiB); left out"
+            )
         return out.getvalue(), ""
     except Exception as exc:  # truncated, corrupt, a decompression bomb, ...
         return None, f"an image could not be decoded as PNG ({type(exc).__name__}); left out"
 
 
 def _figures(cells: list[dict]) -> tuple[list[str], list[str]]:
-    figures, notes = [], []
+    figures, notes, budget = [], [], MAX_ANSWER_FIGURE_BYTES
     for cell in cells:
         outputs = cell.get("outputs") if cell.get("cell_type") == "code" else None
         for output in outputs if isinstance(outputs, list) else []:
@@ -187,9 +191,12 @@ def _figures(cells: list[dict]) -> tuple[list[str], list[str]]:
                 notes.append("an output declared as PNG is not valid base64; left out")
                 continue
             png, why = sanitize_png(raw)
+            if png is not None and len(png) > budget:
+                png, why = None, "the figures take more than 3 MiB: the later ones are left out"
             if png is None:
                 notes.append(why)
             else:
+                budget -= len(png)
                 figures.append(base64.b64encode(png).decode("ascii"))
     return figures, notes
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import nbfactory as f
 import nbformat
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -378,6 +379,16 @@ def test_png_outputs_are_decoded_and_encoded_again():
     assert why == "" and b"script" not in png
     with Image.open(io.BytesIO(png)) as image:
         assert (image.format, image.size) == ("PNG", (40, 30))
+    with Image.open(io.BytesIO(answers.sanitize_png(_png(500, 4000))[0])) as tall:
+        assert tall.size == (188, 1500)  # fits 1000 x 1500, the aspect ratio kept
+    noise = io.BytesIO()
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (900, 1000, 3), dtype=np.uint8)).save(noise, "PNG")
+    png, why = answers.sanitize_png(noise.getvalue())  # noise does not compress: ~3 MiB
+    assert png is None and re.fullmatch(
+        r"an image of 1000x900 pixels takes (\d\.\d) MiB as PNG \(more than 1\.5 MiB\); left out",
+        why,
+    ), why
     gif = io.BytesIO()
     Image.new("RGB", (4, 4)).save(gif, format="GIF")
     assert answers.sanitize_png(gif.getvalue()) == (
