@@ -9,6 +9,7 @@ edited.
 from __future__ import annotations
 
 import io
+import os
 import re
 import shlex
 from pathlib import Path
@@ -465,6 +466,26 @@ def test_execute_names_the_source_line_of_a_cell_that_raises(lab_root, monkeypat
         "division by zero. The solution must run top to bottom in the smoke profile; fix the "
         "cell.\n"
     ), out.getvalue()
+
+
+def test_execute_sets_the_smoke_profile_in_the_kernel_only(lab_root, monkeypatch):
+    monkeypatch.delenv("CNNLABS_PROFILE", raising=False)
+    out = io.StringIO()
+    assert assign.run(["09"], root=lab_root, execute_notebooks=True, out=out) == 0, out.getvalue()
+    assert "CNNLABS_PROFILE" not in os.environ  # the grader's own environment is untouched
+
+
+def test_execute_refuses_another_profile(lab_root, monkeypatch):
+    from autograder.solutionrun import execute
+    from cnnlabs.errors import UserError
+
+    monkeypatch.setenv("CNNLABS_PROFILE", "full")
+    with pytest.raises(UserError) as info:
+        execute(assign.resolve_labs(["09"], lab_root)[0])
+    assert str(info.value) == (
+        "--execute stores outputs from the smoke profile, but CNNLABS_PROFILE='full'. "
+        "Unset it or set CNNLABS_PROFILE=smoke."
+    )
 
 
 def test_execute_passes_on_a_correct_lab(lab_root, monkeypatch):
