@@ -160,3 +160,103 @@ def fold_batchnorm(kernel, bias, gamma, beta, moving_mean, moving_var, eps=1e-3)
     bn = _keras_bn((1, kernel.shape[-1]), eps)
     bn.set_weights([np.asarray(w, "float32") for w in (gamma, beta, moving_mean, moving_var)])
     return fold_bn(conv, bn)
+
+
+# ---------------------------------------------------------------- lab 07: efficient convolutions
+
+
+def resnext_paths_block(x, cardinality=32, width=4):
+    """The ResNeXt block in its Figure 3(b) form: ``cardinality`` separate paths, concatenated.
+
+    Equivalent to Figure 3(c) (one grouped convolution), built without ``groups``.
+    """
+    from keras import layers
+
+    paths = []
+    for _ in range(cardinality):
+        y = layers.Conv2D(width, 1, use_bias=False)(x)
+        y = layers.ReLU()(layers.BatchNormalization()(y))
+        y = layers.Conv2D(width, 3, padding="same", use_bias=False)(y)
+        paths.append(layers.ReLU()(layers.BatchNormalization()(y)))
+    merged = layers.Concatenate()(paths) if cardinality > 1 else paths[0]
+    y = layers.BatchNormalization()(layers.Conv2D(x.shape[-1], 1, use_bias=False)(merged))
+    return layers.ReLU()(layers.Add()([y, x]))
+
+
+def resnext_weights(channels, cardinality, width):
+    """The convolutions' weights of a ResNeXt block, from ``cnnlabs.arithmetic``."""
+    from cnnlabs.arithmetic import conv2d_params
+
+    inner = cardinality * width
+    return (
+        conv2d_params(1, channels, inner, use_bias=False)
+        + conv2d_params(3, inner, inner, groups=cardinality, use_bias=False)
+        + conv2d_params(1, inner, channels, use_bias=False)
+    )
+
+
+def se_parameters(channels, ratio):
+    """Parameters of a squeeze-and-excitation block, from ``cnnlabs.arithmetic``."""
+    from cnnlabs.arithmetic import dense_params
+
+    return dense_params(channels, channels // ratio) + dense_params(channels // ratio, channels)
+
+
+def se_block(x, ratio=16):
+    """``cnnlabs.models.blocks.se_block``."""
+    from cnnlabs.models.blocks import se_block as library_se_block
+
+    return library_se_block(x, ratio=ratio, name=_name("se"))
+
+
+def dense_block(x, num_layers, growth_rate):
+    """``cnnlabs.models.blocks.dense_block`` with the basic composite function."""
+    from cnnlabs.models.blocks import dense_block as library_dense_block
+
+    return library_dense_block(x, num_layers, growth_rate, bottleneck=False, name=_name("dense"))
+
+
+def transition_block(x, compression=0.5):
+    """``cnnlabs.models.blocks.transition_block``."""
+    from cnnlabs.models.blocks import transition_block as library_transition_block
+
+    return library_transition_block(x, compression, name=_name("transition"))
+
+
+def _library_dense_layers(in_channels, growth_rate, num_layers):
+    import keras
+
+    inputs = keras.Input((1, 1, in_channels))
+    model = keras.Model(inputs, dense_block(inputs, num_layers, growth_rate))
+    return [[layer for layer in model.layers if f"_layer{index}_" in layer.name]
+            for index in range(1, num_layers + 1)]
+
+
+def dense_block_channels(in_channels, growth_rate, num_layers):
+    """Channels after each layer, read from the library block's concatenations."""
+    per_layer = _library_dense_layers(in_channels, growth_rate, num_layers)
+    return [int(group[-1].output.shape[-1]) for group in per_layer]
+
+
+def dense_block_layer_params(in_channels, growth_rate, num_layers):
+    """Parameters of each layer, counted by Keras on the library block."""
+    per_layer = _library_dense_layers(in_channels, growth_rate, num_layers)
+    return [sum(layer.count_params() for layer in group) for group in per_layer]
+
+
+def transfer_model(input_shape, num_classes, trainable_top=0, base=None):
+    """``base`` with only its last ``trainable_top`` convolutions trainable, then a new head."""
+    import keras
+
+    if base is None:
+        raise ValueError(
+            "transfer_model: base=None; this stand-in needs the pretrained base. Pass "
+            "base=pretrained_base()."
+        )
+    remaining = trainable_top
+    for layer in reversed(base.layers):
+        convolution = hasattr(layer, "kernel_size")
+        layer.trainable = convolution and remaining > 0
+        remaining -= int(convolution)
+    head = keras.layers.Dense(num_classes, activation="softmax")
+    return keras.Sequential([keras.Input(input_shape), base, head], name=_name("transfer"))
