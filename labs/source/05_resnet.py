@@ -14,11 +14,12 @@
 #
 # 1. build the residual block with an identity shortcut and with a projection shortcut;
 # 2. count what the shortcut options A, B and C of the paper cost in parameters;
-# 3. run the paper's CIFAR-10 experiment (plain vs residual, shallow vs deep) and read
+# 3. build the bottleneck block of ResNet-50 and compare its cost with the basic block's;
+# 4. run the paper's CIFAR-10 experiment (plain vs residual, shallow vs deep) and read
 #    the degradation problem in the *training* error;
-# 4. measure how large the gradients reaching the first layers of a plain and of a
+# 5. measure how large the gradients reaching the first layers of a plain and of a
 #    residual network are, and weigh that evidence against the paper's own diagnosis;
-# 5. run a lesion study (Veit et al. 2016) and explain why a residual network survives
+# 6. run a lesion study (Veit et al. 2016) and explain why a residual network survives
 #    the removal of one block while a plain network does not.
 #
 # Run the cells from top to bottom. Cells marked **Exercise** contain `...` for you to
@@ -705,6 +706,9 @@ for name, (baseline, accuracies) in lesion_results.items():
 #   convolution with stride) or zero-padding (option A) makes them match.
 # - Projections cost parameters (Exercise 3 counted them for ResNet-20) and bring
 #   little; identity shortcuts are free.
+# - The bottleneck block (1x1-3x3-1x1) works on four times the channels of a basic
+#   block for about the same number of weights (Exercise 5): the 3x3 convolution runs
+#   at the reduced width.
 # - Deeper plain networks train worse (degradation); residual networks do not.
 # - The paper finds that degradation is not caused by vanishing gradients (its BN plain
 #   networks have healthy gradient norms); gradients reach the first layers of a
