@@ -15,7 +15,7 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from autograder.grade import load_lab
+from autograder.labspec import load_lab
 
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope setup: install cnnlabs (and TensorFlow/Keras) from this bundle.

@@ -85,8 +85,6 @@ def _table(header: list[str], rows: list[list], numeric: set[int] = frozenset())
 
 def summary_html(results, questions, data: dict) -> str:
     """The page for ``results`` (SubmissionResults), ``questions`` and their ``summary`` dict."""
-    from autograder.report import row_status
-
     lab = results[0].lab if results else ""
     title = f"Lab {lab}: class summary" if lab else "Class summary"
     total = data["total"]
@@ -153,7 +151,7 @@ def summary_html(results, questions, data: dict) -> str:
         parts.append(
             _table(
                 ["submission", "status", "reason"],
-                [[r.submission, row_status(r), r.error] for r in failed],
+                [[r.submission, r.status, r.error] for r in failed],
             )
         )
     slow = sorted(results, key=lambda r: r.seconds, reverse=True)[:SLOWEST]
@@ -161,7 +159,7 @@ def summary_html(results, questions, data: dict) -> str:
         f"<h2>Slowest submissions (top {len(slow)})</h2>",
         _table(
             ["submission", "seconds", "score", "status"],
-            [[r.submission, f"{r.seconds:.1f}", f"{r.score:g}", row_status(r)] for r in slow],
+            [[r.submission, f"{r.seconds:.1f}", f"{r.score:g}", r.status] for r in slow],
             numeric={1, 2},
         ),
         "</body></html>",

@@ -135,7 +135,7 @@ def _questions_override():
 def grade(args) -> int:
     """`cnnlabs grade LAB SUBMISSION... --out DIR [--workers N] [--timeout S] [--hidden DIR]`."""
     from autograder.batch import BatchInputError, BatchInterrupted, grade_batch
-    from autograder.grade import load_lab
+    from autograder.labspec import load_lab
     from autograder.machine import ALLOW_WEAK_ENV
     from autograder.sandbox import SandboxUnavailable, detect, preflight
 

@@ -29,19 +29,13 @@ from pathlib import Path
 import nbformat
 
 from autograder import plainio
-from autograder.answers import ManualResult, load_manual
+from autograder.answers import ManualResult
 from autograder.integrity import apply_api_rules
 from autograder.judging import expected_value
+from autograder.labspec import LabSpec, default_hidden_dir, load_lab
 from autograder.sandbox import USER_PREFIX, Limits, Sandbox, preflight
 from cnnlabs.checks.plain import describe
-from cnnlabs.checks.spec import (
-    Question,
-    case_seed,
-    load_hidden,
-    load_questions,
-    make_inputs,
-    resolve_lab,
-)
+from cnnlabs.checks.spec import Question, case_seed, make_inputs
 from cnnlabs.checks.verdict import (
     ERROR,
     FAILED,
@@ -54,7 +48,6 @@ from cnnlabs.checks.verdict import (
 GRADER_VERSION = "2"  # 2: integers exact, hidden draws, models judged in a worker
 MAX_NOTEBOOK_BYTES = 64 * 2**20
 EXPORT_TIMEOUT = 60.0
-HIDDEN_DRAWS = 5  # draws of each random hidden case of a function question
 GRADER_ERROR = "grader_error"
 TIMEOUT, OOM, DIED, TAMPERING, INVALID = "timeout", "oom", "kernel_died", "tampering", "invalid"
 
@@ -121,94 +114,15 @@ class SubmissionResult:
         manual = [ManualResult(**m) for m in data.get("manual", [])]
         return cls(**{**data, "questions": questions, "manual": manual})
 
-
-# ---------------------------------------------------------------- lab spec
-
-
-@dataclass
-class LabSpec:
-    lab: str
-    questions: tuple[Question, ...]
-    hidden: dict
-    digest: str
-    hidden_dir: Path | None = None
-    questions_path: Path | None = None
-    draws: dict = field(default_factory=dict)  # question id -> {draw name: draws of its case}
-    manual: tuple = ()  # cnnlabs.checks.manual.ManualQuestion: written answers, graded by TAs
-
     @property
-    def max_score(self) -> float:
-        return float(sum(q.points for q in self.questions))
+    def status(self) -> str:
+        """``graded``, ``needs_review``, or why nothing was graded (``invalid``, ``grader_error``)."""
+        if self.error:  # a whole failure: every question has the same status
+            return self.questions[0].status if self.questions else "invalid"
+        return "needs_review" if self.needs_review else "graded"
 
 
-def default_hidden_dir() -> Path | None:
-    """``labs/hidden`` of the repository checkout (next to the package, or under cwd)."""
-    for root in (Path(__file__).resolve().parents[1], Path.cwd()):
-        if (root / "labs" / "hidden").is_dir():
-            return root / "labs" / "hidden"
-    return None
-
-
-def load_lab(lab: str, *, hidden_dir=None, questions_path=None) -> LabSpec:
-    """Questions + hidden cases of a lab, with a digest of their source files."""
-    if questions_path is not None:
-        stem = Path(str(lab)).stem
-        questions = load_questions(stem, path=questions_path)
-        sources = [Path(questions_path)]
-    else:
-        stem = resolve_lab(lab)
-        questions = load_questions(stem)
-        import importlib
-
-        sources = [Path(importlib.import_module(f"cnnlabs.checks.lab{stem}").__file__)]
-    hidden_dir = Path(hidden_dir) if hidden_dir is not None else default_hidden_dir()
-    hidden, draws = _draw_hidden(load_hidden(stem, hidden_dir, questions), questions)
-    if hidden_dir is not None and (hidden_dir / f"{stem}.py").is_file():
-        sources.append(hidden_dir / f"{stem}.py")
-    digest = hashlib.sha256()
-    for path in sources:
-        digest.update(path.read_bytes())
-    digest.update(f"draws={HIDDEN_DRAWS}".encode())
-    path = Path(questions_path) if questions_path is not None else None
-    manual = load_manual(stem, questions, questions_path)
-    return LabSpec(stem, questions, hidden, digest.hexdigest(), hidden_dir, path, draws, manual)
-
-
-def _is_random(case) -> bool:
-    """True when a case's inputs depend on the generator it is given."""
-    from cnnlabs.checks.plain import compare
-
-    try:
-        a, b = make_inputs(case, 1), make_inputs(case, 2)
-        return compare(a, b, 0.0, 0.0) is not None
-    except Exception:
-        return True
-
-
-def _draw_hidden(hidden: dict, questions) -> tuple[dict, dict]:
-    """Each random hidden case of a function question becomes ``HIDDEN_DRAWS`` cases.
-
-    The draws are named ``"<case> (draw i/n)"``; each gets its own inputs (its
-    seed comes from its name and the run's seed) and ``1/n`` of the case's points,
-    so a partial solution earns the share of draws it gets right instead of all
-    or nothing on one lucky or unlucky draw.
-    """
-    import dataclasses
-
-    kinds = {q.id: q.kind for q in questions}
-    out, draws = {}, {}
-    for qid, cases in hidden.items():
-        expanded = []
-        for case in cases:
-            if kinds.get(qid) == "function" and case.inputs is not None and _is_random(case):
-                for i in range(HIDDEN_DRAWS):
-                    name = f"{case.name} (draw {i + 1}/{HIDDEN_DRAWS})"
-                    expanded.append(dataclasses.replace(case, name=name))
-                    draws.setdefault(qid, {})[name] = HIDDEN_DRAWS
-            else:
-                expanded.append(case)
-        out[qid] = tuple(expanded)
-    return out, draws
+# (the lab spec, `LabSpec` and `load_lab`, lives in autograder/labspec.py)
 
 
 # ---------------------------------------------------------------- notebook

@@ -246,7 +246,7 @@ def judge_models(spec, question, jobs) -> dict:
 
 
 def _worker(folder: Path, job: dict) -> None:
-    from autograder.grade import load_lab
+    from autograder.labspec import load_lab
     from cnnlabs.checks.modelio import rebuild_model
     from cnnlabs.checks.verdict import judge
 

@@ -183,10 +183,8 @@ def write_submission(result, out_dir: Path) -> None:
 
 
 def row_status(result) -> str:
-    """``graded``, ``needs_review``, or why nothing was graded (``invalid``, ``grader_error``)."""
-    if result.error:  # a whole failure: every question has the same status
-        return result.questions[0].status if result.questions else "invalid"
-    return "needs_review" if result.needs_review else "graded"
+    """``graded``, ``needs_review``, or why nothing was graded (``SubmissionResult.status``)."""
+    return result.status
 
 
 def grades_csv(results, question_ids) -> str:

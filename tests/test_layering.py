@@ -152,7 +152,7 @@ def test_the_checks_fail_on_a_bad_import(tmp_path):
     arithmetic.write_text(
         arithmetic.read_text(encoding="utf-8")
         + "\n\ndef _up():\n    from autograder import grade\n\n\ndef _around():\n"
-        "    from ..analysis import table\n",
+        "    from .analysis import table\n",
         encoding="utf-8",
     )
     bad = import_graph(tmp_path)

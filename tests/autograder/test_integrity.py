@@ -328,8 +328,8 @@ def test_grades_csv_and_summary_flag_needs_review(graded):
 
 def _judge_all(lab: str, qid: str, answer, seed: int = 7):
     """Judges ``answer`` on the public and hidden cases, as the grader does (in-process)."""
-    from autograder.grade import default_hidden_dir
     from autograder.judging import expected_value
+    from autograder.labspec import default_hidden_dir
 
     questions = load_questions(lab)
     question = next(q for q in questions if q.id == qid)

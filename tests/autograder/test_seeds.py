@@ -7,7 +7,8 @@ import json
 import nbfactory as f
 
 from autograder.batch import grade_batch
-from autograder.grade import HIDDEN_DRAWS, default_seed, grade_submission, load_lab
+from autograder.grade import default_seed, grade_submission
+from autograder.labspec import HIDDEN_DRAWS, load_lab
 
 # conv_output_size with true division: right whenever the stride divides evenly
 TRUE_DIVISION = [
