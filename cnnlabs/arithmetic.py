@@ -54,24 +54,48 @@ Padding = str | int | tuple[int, int]
 
 
 def _positive_int(name: str, value, hint: str) -> int:
+    """`value` as an int, or an error naming the parameter `name`, the range and the value.
+
+    Integers (Python or NumPy) pass; bools, floats (even 3.0) and strings (even "3")
+    are refused with a `TypeError`, values below 1 with a `ValueError`.
+    """
     if isinstance(value, bool) or not hasattr(value, "__index__"):
-        raise TypeError(f"{name}={value!r} is not an integer; expected a positive integer. {hint}")
+        raise TypeError(
+            f"{name}={value!r} is not an integer; expected a positive integer (1 or more). {hint}"
+        )
     value = int(value)
     if value <= 0:
-        raise ValueError(f"{name}={value} is not positive; expected a positive integer. {hint}")
+        raise ValueError(
+            f"{name}={value} is not positive; expected a positive integer (1 or more). {hint}"
+        )
     return value
 
 
-def _pair(name: str, value) -> tuple[int, int]:
-    """Accept an integer or a pair of integers, as Keras does for kernel_size."""
+def _flag(name: str, value) -> bool:
+    """A bool parameter (`use_bias`, `center`, `scale`): True or False, nothing truthy."""
+    numpy_bool = type(value).__module__ == "numpy" and type(value).__name__ in ("bool", "bool_")
+    if not isinstance(value, bool) and not numpy_bool:
+        raise TypeError(f"{name}={value!r} is not a bool; expected True or False.")
+    return bool(value)
+
+
+def _pair(name: str, value, hint: str) -> tuple[int, int]:
+    """Accept a positive integer or a pair of them, as Keras does for kernel_size."""
     if isinstance(value, Sequence) and not isinstance(value, str):
         if len(value) != 2:
             raise ValueError(
                 f"{name}={tuple(value)!r} has {len(value)} entries; expected one integer or a "
                 f"(height, width) pair. Use e.g. {name}=3 or {name}=(3, 3)."
             )
-        return int(value[0]), int(value[1])
-    return int(value), int(value)
+        return (_positive_int(f"{name}[0]", value[0], hint), _positive_int(f"{name}[1]", value[1], hint))
+    value = _positive_int(name, value, hint)
+    return value, value
+
+
+_KERNEL_HINT = "Use kernel_size=3 for a 3x3 kernel."
+_STRIDE_HINT = "Use stride=1 to move the kernel one pixel at a time."
+_DILATION_HINT = "Use dilation=1 for an ordinary kernel."
+_OUTPUT_HINT = "Pass the output height and width in pixels, e.g. output_hw=(55, 55)."
 
 
 def effective_kernel_size(kernel_size: int, dilation: int = 1) -> int:
@@ -93,8 +117,8 @@ def effective_kernel_size(kernel_size: int, dilation: int = 1) -> int:
         >>> effective_kernel_size(3, dilation=2)
         5
     """
-    kernel_size = _positive_int("kernel_size", kernel_size, "Use kernel_size=3 for a 3x3 kernel.")
-    dilation = _positive_int("dilation_rate", dilation, "Use dilation_rate=1 for an ordinary kernel.")
+    kernel_size = _positive_int("kernel_size", kernel_size, _KERNEL_HINT)
+    dilation = _positive_int("dilation", dilation, _DILATION_HINT)
     return dilation * (kernel_size - 1) + 1
 
 
@@ -146,7 +170,7 @@ def padding_amounts(
     """
     size = _positive_int("size", size, "Pass the input height or width in pixels.")
     k_eff = effective_kernel_size(kernel_size, dilation)
-    stride = _positive_int("strides", stride, "Use strides=1 to move the kernel one pixel at a time.")
+    stride = _positive_int("stride", stride, _STRIDE_HINT)
     explicit = _explicit_padding(padding)
     if explicit is not None:
         return explicit
@@ -207,14 +231,14 @@ def conv_output_size(
     """
     size = _positive_int("size", size, f"Pass the input {axis} in pixels.")
     k_eff = effective_kernel_size(kernel_size, dilation)
-    stride = _positive_int("strides", stride, "Use strides=1 to move the kernel one pixel at a time.")
+    stride = _positive_int("stride", stride, _STRIDE_HINT)
     before, after = padding_amounts(size, kernel_size, stride, padding, dilation)
     padded = size + before + after
     if k_eff > padded:
         span = (
             f"kernel_size={kernel_size}"
             if dilation == 1
-            else f"kernel_size={kernel_size} with dilation_rate={dilation} (spanning {k_eff} pixels)"
+            else f"kernel_size={kernel_size} with dilation={dilation} (spanning {k_eff} pixels)"
         )
         if padding == "valid":
             fix = (
@@ -264,7 +288,9 @@ def pool_output_size(
         >>> pool_output_size(55, 3, strides=2)
         27
     """
+    pool_size = _positive_int("pool_size", pool_size, "Use pool_size=2 for 2x2 windows.")
     strides = pool_size if strides is None else strides
+    strides = _positive_int("strides", strides, "Use strides=None to step by the window size.")
     try:
         return conv_output_size(size, pool_size, strides, padding, 1, axis=axis)
     except ValueError as exc:
@@ -312,12 +338,11 @@ def conv2d_params(
         >>> conv2d_params(11, 3, 96)  # AlexNet conv1
         34944
     """
-    k_h, k_w = _pair("kernel_size", kernel_size)
-    for name, value in (("kernel_size", k_h), ("kernel_size", k_w)):
-        _positive_int(name, value, "Use kernel_size=3 for a 3x3 kernel.")
+    k_h, k_w = _pair("kernel_size", kernel_size, _KERNEL_HINT)
     in_channels = _positive_int("in_channels", in_channels, "Pass the input's channel count.")
     filters = _positive_int("filters", filters, "Pass the number of output channels.")
     _check_groups(in_channels, filters, groups)
+    use_bias = _flag("use_bias", use_bias)
     return k_h * k_w * (in_channels // groups) * filters + (filters if use_bias else 0)
 
 
@@ -345,11 +370,10 @@ def depthwise_conv2d_params(
         >>> depthwise_conv2d_params(3, 32, use_bias=False)  # MobileNetV2 block
         288
     """
-    k_h, k_w = _pair("kernel_size", kernel_size)
-    for value in (k_h, k_w):
-        _positive_int("kernel_size", value, "Use kernel_size=3 for a 3x3 kernel.")
+    k_h, k_w = _pair("kernel_size", kernel_size, _KERNEL_HINT)
     in_channels = _positive_int("in_channels", in_channels, "Pass the input's channel count.")
     m = _positive_int("depth_multiplier", depth_multiplier, "Use depth_multiplier=1.")
+    use_bias = _flag("use_bias", use_bias)
     return k_h * k_w * in_channels * m + (in_channels * m if use_bias else 0)
 
 
@@ -403,6 +427,7 @@ def dense_params(in_features: int, units: int, *, use_bias: bool = True) -> int:
     """
     in_features = _positive_int("in_features", in_features, "Pass the input's last dimension.")
     units = _positive_int("units", units, "Pass the number of output units.")
+    use_bias = _flag("use_bias", use_bias)
     return in_features * units + (units if use_bias else 0)
 
 
@@ -429,6 +454,7 @@ def batchnorm_params(channels: int, *, center: bool = True, scale: bool = True) 
         256
     """
     channels = _positive_int("channels", channels, "Pass the number of channels.")
+    center, scale = _flag("center", center), _flag("scale", scale)
     return (int(center) + int(scale) + 2) * channels
 
 
@@ -462,8 +488,8 @@ def conv2d_macs(
         >>> conv2d_macs(55, 3, 96, 11)  # AlexNet conv1: 105.4M
         105415200
     """
-    h, w = _pair("output_hw", output_hw)
-    k_h, k_w = _pair("kernel_size", kernel_size)
+    h, w = _pair("output_hw", output_hw, _OUTPUT_HINT)
+    k_h, k_w = _pair("kernel_size", kernel_size, _KERNEL_HINT)
     weights = conv2d_params((k_h, k_w), in_channels, filters, groups=groups, use_bias=False)
     return h * w * weights
 
@@ -487,7 +513,7 @@ def depthwise_conv2d_macs(output_hw, in_channels: int, kernel_size, *, depth_mul
         >>> depthwise_conv2d_macs(112, 32, 3)
         3612672
     """
-    h, w = _pair("output_hw", output_hw)
+    h, w = _pair("output_hw", output_hw, _OUTPUT_HINT)
     return h * w * depthwise_conv2d_params(
         kernel_size, in_channels, depth_multiplier=depth_multiplier, use_bias=False
     )
@@ -514,11 +540,11 @@ def separable_conv2d_macs(
 
     Example:
         >>> separable_conv2d_macs(14, 512, 512, 3) / conv2d_macs(14, 512, 512, 3)  # 1/512 + 1/9
-        0.11306423611111112
+        0.1130642361111111
 
     Used in: lab 07.
     """
-    h, w = _pair("output_hw", output_hw)
+    h, w = _pair("output_hw", output_hw, _OUTPUT_HINT)
     return h * w * separable_conv2d_params(
         kernel_size, in_channels, filters, depth_multiplier=depth_multiplier, use_bias=False
     )
@@ -595,7 +621,7 @@ def receptive_field_step(
         Networks", Distill, 2019.
     """
     k_eff = effective_kernel_size(kernel_size, dilation)
-    stride = _positive_int("strides", stride, "Use strides=1 to move the kernel one pixel at a time.")
+    stride = _positive_int("stride", stride, _STRIDE_HINT)
     return ReceptiveField(
         size=previous.size + (k_eff - 1) * previous.jump,
         jump=previous.jump * stride,
@@ -640,18 +666,27 @@ def receptive_field(layers: Iterable, input_size: int | None = None) -> list[Rec
         kernel, stride = spec[0], spec[1]
         padding = spec[2] if len(spec) > 2 else 0
         dilation = spec[3] if len(spec) > 3 else 1
-        if isinstance(padding, str) or size is not None:
-            if size is None:
-                raise ValueError(
-                    f"layer {index} uses padding={_padding_label(padding)}, which depends on the "
-                    f"input size; expected input_size to be given. Use "
-                    f"receptive_field(layers, input_size=224)."
-                )
-            before, _ = padding_amounts(size, kernel, stride, padding, dilation)
-            size = conv_output_size(size, kernel, stride, padding, dilation, axis="size")
-        else:
-            before = int(padding)
-        rf = receptive_field_step(rf, kernel, stride, before, dilation)
+        if isinstance(padding, str) and size is None:
+            raise ValueError(
+                f"layer {index} uses padding={_padding_label(padding)}, which depends on the "
+                f"input size; expected input_size to be given. Use "
+                f"receptive_field(layers, input_size=224)."
+            )
+        try:
+            if isinstance(padding, str) or size is not None:
+                before, _ = padding_amounts(size, kernel, stride, padding, dilation)
+                size = conv_output_size(size, kernel, stride, padding, dilation, axis="size")
+            else:
+                before = _explicit_padding(padding)
+                if before is None:
+                    raise TypeError(
+                        f"padding={padding!r} is not a number of pixels; expected a non-negative "
+                        "integer, \"valid\" or \"same\". Use 0 for no padding."
+                    )
+                before = before[0]
+            rf = receptive_field_step(rf, kernel, stride, before, dilation)
+        except (TypeError, ValueError) as exc:  # say which layer, in the tuple's own terms
+            raise type(exc)(f"layer {index} {spec!r}: {exc}") from None
         out.append(rf)
     return out
 

@@ -146,7 +146,7 @@ def densenet_bc_cifar(
     Example:
 
     >>> densenet_bc_cifar(40).get_layer("conv4_layer6_concat").output.shape
-    (None, 8, 8, 150)
+    (None, 8, 8, 132)
 
     Reference: Huang et al., CVPR 2017, Section 3 and Table 2.
 

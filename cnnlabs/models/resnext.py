@@ -13,12 +13,12 @@ classifier) with bottleneck widths 128, 256, 512, 1024 in 32 groups
 shortcuts (1x1 conv + BN) only where the shape changes, as in the paper's
 fb.resnet.torch code; convolutions have no bias. 25,028,904 trainable
 parameters (the paper's 25.0 M, torchvision's ``resnext50_32x4d``) and
-4,230,328,320 multiply-adds at 224x224 (the paper's 4.2 G);
+4,230,479,872 multiply-adds at 224x224 (the paper's 4.2 G);
 ``count_params()`` adds BN's moving statistics: 25,097,128.
 
 CIFAR, Section 5.3: a 3x3 convolution with 64 maps, three stages of ``(depth -
 2) / 9`` blocks with outputs 256, 512, 1024 and bottleneck width ``C * d``
-doubling per stage; ResNeXt-29 8x64d has 34,426,634 trainable parameters (the
+doubling per stage; ResNeXt-29 8x64d has 34,426,698 trainable parameters (the
 paper's 34.4 M, Table 7). ``resnext_cifar`` is a small member of the family
 for smoke runs.
 

@@ -11,7 +11,7 @@ on the first 1x1 convolution as in the paper's Caffe models, projection
 shortcuts where the shape changes, no convolution biases) with an SE block in
 every bottleneck. 28,088,024 trainable parameters (the paper's 28.1 M, Table
 14), 2,530,992 more than ResNet-50 (the paper's "~2.5 million"), and
-3,860,499,456 multiply-adds of convolutions and dense layers at 224x224; the
+3,860,488,192 multiply-adds of convolutions and dense layers at 224x224; the
 paper's 3.87 GFLOPs also count the SE gate's multiplication of each output
 value (5,519,360 more). ``count_params()`` adds BN's moving statistics:
 28,141,144.

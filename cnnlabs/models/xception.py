@@ -12,7 +12,7 @@ non-linearity between them (``keras.layers.SeparableConv2D``), followed by BN.
 
 22,910,480 parameters with ``count_params()``, equal to
 ``keras.applications.Xception`` layer by layer, of which 22,855,952 are trainable
-(the paper's 22,855,952, Table 3); 8,374,938,112 multiply-adds at its 299x299 input.
+(the paper's 22,855,952, Table 3); 8,357,403,496 multiply-adds at its 299x299 input.
 Layer names follow keras.applications (``block1_conv1``, ``block2_sepconv1``,
 ``block13_pool``), with the shortcut convolutions named ``block2_shortcut``...
 
@@ -78,7 +78,7 @@ def xception(
 
     Example:
 
-    >>> xception(input_shape=(71, 71, 3), middle_blocks=0).get_layer("block14_sepconv2").output.shape
+    >>> xception(input_shape=(71, 71, 3), middle_blocks=0).get_layer("block6_sepconv2").output.shape
     (None, 3, 3, 2048)
 
     Reference: Chollet, CVPR 2017, Figure 5.

@@ -75,8 +75,13 @@ def test_densenet_cifar_is_small_and_trains():
     model = build_model("densenet_cifar")
     assert (model.count_params(), trainable(model)) == (181_210, 176_122)
     assert layer_table(model).total_macs == 72_365_352
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
+    # Eager steps: tracing the training graph costs more than three steps of this size.
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss="sparse_categorical_crossentropy",
+        run_eagerly=True,
+    )
     x = np.random.default_rng(0).normal(size=(8, 32, 32, 3)).astype("float32")
     y = np.arange(8) % 10
-    losses = [float(model.train_on_batch(x, y)) for _ in range(5)]
+    losses = [float(model.train_on_batch(x, y)) for _ in range(3)]
     assert np.all(np.isfinite(losses)) and losses[-1] < losses[0], losses

@@ -46,18 +46,29 @@ def test_resnext29_8x64d_has_the_papers_count():
     assert round(trainable(model) / 1e6, 1) == 34.4
 
 
-def test_resnext_cifar_macs_equal_the_profiler_and_it_trains():
-    keras.utils.set_random_seed(0)
+def test_resnext_cifar_macs_equal_the_profiler():
     model = build_model("resnext_cifar")
     assert (model.count_params(), trainable(model)) == (254_442, 249_898)
     macs = layer_table(model).total_macs
     assert macs == 42_568_192
     assert mac_flops(profiler_flops(model)) == 2 * macs
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
+
+
+@pytest.mark.slow
+def test_resnext_cifar_trains():
+    # Slow on CPU: Keras compiles every grouped convolution with XLA (once per call when
+    # eager, once per trace in a graph), 74 s for two steps on a loaded 2-core machine.
+    keras.utils.set_random_seed(0)
+    model = build_model("resnext_cifar")
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss="sparse_categorical_crossentropy",
+        run_eagerly=True,
+    )
     x = np.random.default_rng(0).normal(size=(8, 32, 32, 3)).astype("float32")
     y = np.arange(8) % 10
-    losses = [float(model.train_on_batch(x, y)) for _ in range(5)]
-    assert np.all(np.isfinite(losses)) and losses[-1] < losses[0], losses
+    losses = [float(model.train_on_batch(x, y)) for _ in range(2)]
+    assert np.all(np.isfinite(losses)) and losses[1] < losses[0], losses
 
 
 def test_resnext_rejects_an_unknown_depth_and_a_bad_cardinality():

@@ -43,10 +43,15 @@ def test_se_resnet_cifar_macs_equal_the_profiler_and_it_trains():
     macs = layer_table(model).total_macs
     assert macs == 40_553_056
     assert mac_flops(profiler_flops(model)) == 2 * macs
-    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
+    # Eager steps: tracing the training graph costs more than three steps of this size.
+    model.compile(
+        optimizer=keras.optimizers.Adam(1e-3),
+        loss="sparse_categorical_crossentropy",
+        run_eagerly=True,
+    )
     x = np.random.default_rng(0).normal(size=(8, 32, 32, 3)).astype("float32")
     y = np.arange(8) % 10
-    losses = [float(model.train_on_batch(x, y)) for _ in range(5)]
+    losses = [float(model.train_on_batch(x, y)) for _ in range(3)]
     assert np.all(np.isfinite(losses)) and losses[-1] < losses[0], losses
 
 
