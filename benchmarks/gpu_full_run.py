@@ -82,7 +82,7 @@ def run_lab(path: Path, timeout: int) -> dict:
         log = Path(tmp) / "train_log.jsonl"
         os.environ["CNNLABS_TRAIN_LOG"] = str(log)
         try:
-            result = lab_times.time_notebook(path, timeout, all_cells=True)
+            result = lab_times.time_notebook(path, timeout, all_cells=True, progress=True)
         finally:
             os.environ.pop("CNNLABS_TRAIN_LOG", None)
         runs = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []

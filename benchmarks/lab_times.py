@@ -83,8 +83,9 @@ class TimedClient(NotebookClient):
     """An nbclient client that records each code cell's wall-clock seconds and the
     kernel's peak resident memory (read after every cell, while the kernel lives)."""
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, progress: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
+        self.progress = progress
         self.cell_seconds: list[tuple[float, int, str]] = []
         self.peak_rss_mib: float | None = None
         self.cpu_seconds: float | None = None
@@ -103,9 +104,14 @@ class TimedClient(NotebookClient):
                     self.peak_rss_mib = max(peak, self.peak_rss_mib or 0.0)
                 if process is not None:
                     self.cpu_seconds = cpu_seconds(process.pid)
+                if self.progress:
+                    seconds, _, text = self.cell_seconds[-1]
+                    print(f"  cell {cell_index:>3} {seconds:7.1f} s  ({text})", flush=True)
 
 
-def time_notebook(path: Path, timeout: int, all_cells: bool = False) -> dict:
+def time_notebook(
+    path: Path, timeout: int, all_cells: bool = False, progress: bool = False
+) -> dict:
     """Runs one notebook; its seconds, peak kernel memory and slowest (or all) cells.
 
     A cell that raises stops the run: the error is recorded under "error" (with the
@@ -114,6 +120,7 @@ def time_notebook(path: Path, timeout: int, all_cells: bool = False) -> dict:
     nb = nbformat.read(path, as_version=4)
     client = TimedClient(
         nb,
+        progress=progress,
         timeout=timeout,
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
@@ -245,6 +252,7 @@ def main() -> None:
         "--grading", action="store_true", help="measure the grading budget (see the module doc)"
     )
     parser.add_argument("--workers", type=int, default=2, help="with --grading: parallel sandboxes")
+    parser.add_argument("--progress", action="store_true", help="print every cell as it ends")
     parser.add_argument(
         "--synthetic-dir",
         type=Path,
@@ -275,7 +283,7 @@ def main() -> None:
     )
     results = []
     for path in solution_notebooks(args.labs):
-        result = time_notebook(path, args.timeout)
+        result = time_notebook(path, args.timeout, progress=args.progress)
         results.append(result)
         cells = "; ".join(
             f"cell {c['cell']} {c['seconds']:.0f} s ({c['starts']})"

@@ -149,7 +149,7 @@ def dryrun_banner() -> str:
     """What the dryrun profile runs, and on which data (synthetic where the marker says so)."""
     from cnnlabs.datasets.sources import DATA_DIR_ENV
     from cnnlabs.datasets.synthetic import DEFAULT_DATASETS, dataset_folder, read_marker
-    from cnnlabs.profiles import DRYRUN_EVAL_BATCHES, DRYRUN_STEPS
+    from cnnlabs.profiles import DRYRUN_EPOCHS, DRYRUN_EVAL_BATCHES, DRYRUN_STEPS
 
     root = os.environ.get(DATA_DIR_ENV)
     if root and any(read_marker(dataset_folder(root, n)) is not None for n in DEFAULT_DATASETS):
@@ -157,9 +157,9 @@ def dryrun_banner() -> str:
     else:
         data = f"whatever datasets are found (no synthetic data in ${DATA_DIR_ENV})"
     return (
-        "*** DRY RUN of the full profile: its datasets, models, depths, seeds and epochs, "
-        f"each epoch capped to {DRYRUN_STEPS} training steps and each evaluation to "
-        f"{DRYRUN_EVAL_BATCHES} batches, on {data}. Accuracies mean nothing. ***"
+        "*** DRY RUN of the full profile: its datasets, models, depths and seeds, each "
+        f"training capped to {DRYRUN_EPOCHS} epochs of {DRYRUN_STEPS} steps and each "
+        f"evaluation to {DRYRUN_EVAL_BATCHES} batches, on {data}. Accuracies mean nothing. ***"
     )
 
 

@@ -18,9 +18,9 @@ and test), one seed, run eagerly, and say so: the cells run, the graded answers 
 the same, the time goes to grading.
 
 In the dryrun profile (`CNNLABS_PROFILE=dryrun`: the full profile's choices) `train`
-keeps every epoch and seed but runs each epoch on `DRYRUN_STEPS` batches, validation
-and test data on `DRYRUN_EVAL_BATCHES` batches, eagerly, and `evaluate` evaluates
-`DRYRUN_EVAL_BATCHES` batches; each says so.
+keeps every seed but runs at most `DRYRUN_EPOCHS` epochs of `DRYRUN_STEPS` batches,
+validation and test data on `DRYRUN_EVAL_BATCHES` batches, eagerly, and `evaluate`
+evaluates `DRYRUN_EVAL_BATCHES` batches; each says so.
 
 Example:
 
@@ -277,7 +277,8 @@ def _size(data) -> str:
 
 
 def _dryrun_budget(epochs, batch_size, x, y, val, test_data):
-    """The dryrun profile's caps (see `cnnlabs.profiles`): every epoch, a few steps each."""
+    """The dryrun profile's caps (see `cnnlabs.profiles`): a few epochs of a few steps."""
+    asked_epochs, epochs = epochs, get_profile().cap_epochs(epochs)
     count = DRYRUN_STEPS * batch_size
     asked = _size(x)
     x = _cap(x, batch_size, count)
@@ -288,12 +289,12 @@ def _dryrun_budget(epochs, batch_size, x, y, val, test_data):
         else (f"; validation and test data capped to {DRYRUN_EVAL_BATCHES} batches")
     )
     print(
-        f"Dry run: training capped to {DRYRUN_STEPS} steps of {batch_size} examples per epoch, "
-        f"all {epochs} epoch(s) kept (asked: {asked} per epoch){evaluated}; "
+        f"Dry run: training capped to {epochs} epoch(s) of {DRYRUN_STEPS} steps of {batch_size} "
+        f"examples (asked: {asked_epochs} epoch(s) of {asked}){evaluated}; "
         "accuracies in this profile mean nothing."
     )
     capped = (_cap(d, batch_size, DRYRUN_EVAL_BATCHES * batch_size) for d in (val, test_data))
-    return x, y, *capped
+    return epochs, x, y, *capped
 
 
 def train(
@@ -380,7 +381,7 @@ def train(
         # running them eagerly.
         model.run_eagerly = True
     elif get_profile().is_dryrun:
-        x, y, val, test_data = _dryrun_budget(epochs, batch_size, x, y, val, test_data)
+        epochs, x, y, val, test_data = _dryrun_budget(epochs, batch_size, x, y, val, test_data)
         model.run_eagerly = True  # as in the grade profile: tracing costs more than the steps
     timer = _EpochTimer()
     start = time.perf_counter()

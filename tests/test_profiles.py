@@ -103,8 +103,9 @@ def test_the_dryrun_profile_picks_full_values_and_the_grade_value_of_targets(mon
     assert dry.pick(smoke="fashion_mnist", full="cifar10") == "cifar10"
     assert dry.pick(smoke=(8, 14), full=(20, 56)) == (20, 56)
     assert dry.pick(smoke=0.8, full=0.985, grade=0.0) == 0.0  # accuracy targets: not enforced
-    # Epochs and seeds are the full profile's: cnnlabs.training caps the steps instead.
-    assert dry.cap_epochs(30) == 30 and dry.cap_seeds((0, 1, 2)) == [0, 1, 2]
+    # Seeds are the full profile's; cnnlabs.training caps epochs and steps.
+    assert dry.cap_epochs(30) == 2 and dry.cap_epochs(1) == 1
+    assert dry.cap_seeds((0, 1, 2)) == [0, 1, 2]
     assert dry.cap_examples(None) is None
     assert [get_profile(n).enforces_targets for n in ("smoke", "full", "grade")] == [
         True,
@@ -113,10 +114,8 @@ def test_the_dryrun_profile_picks_full_values_and_the_grade_value_of_targets(mon
     ]
 
 
-def test_train_in_the_dryrun_profile_keeps_every_epoch_on_two_steps_and_says_so(
-    monkeypatch, capsys
-):
-    from cnnlabs.profiles import DRYRUN_EVAL_BATCHES, DRYRUN_STEPS
+def test_train_in_the_dryrun_profile_runs_two_epochs_of_two_steps_and_says_so(monkeypatch, capsys):
+    from cnnlabs.profiles import DRYRUN_EPOCHS, DRYRUN_EVAL_BATCHES, DRYRUN_STEPS
     from cnnlabs.training import train
 
     monkeypatch.setenv("CNNLABS_PROFILE", "dryrun")
@@ -130,14 +129,14 @@ def test_train_in_the_dryrun_profile_keeps_every_epoch_on_two_steps_and_says_so(
         batch_size=64,
         verbose=0,
     )
-    assert (DRYRUN_STEPS, DRYRUN_EVAL_BATCHES) == (2, 2)
-    assert result.epochs == 3 and len(result.history["val_loss"]) == 3
+    assert (DRYRUN_EPOCHS, DRYRUN_STEPS, DRYRUN_EVAL_BATCHES) == (2, 2, 2)
+    assert result.epochs == 2 and len(result.history["val_loss"]) == 2
     assert result.examples_per_epoch == 2 * 64
     assert result.test_accuracy is not None and result.model.run_eagerly
     assert capsys.readouterr().out == (
-        "Dry run: training capped to 2 steps of 64 examples per epoch, all 3 epoch(s) kept "
-        "(asked: 1,000 examples per epoch); validation and test data capped to 2 batches; "
-        "accuracies in this profile mean nothing.\n"
+        "Dry run: training capped to 2 epoch(s) of 2 steps of 64 examples (asked: 3 epoch(s) "
+        "of 1,000 examples); validation and test data capped to 2 batches; accuracies in this "
+        "profile mean nothing.\n"
     )
 
 
