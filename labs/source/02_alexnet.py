@@ -60,6 +60,7 @@ POOL_EPOCHS = PROFILE.pick(smoke=2, full=20)
 POOL_BATCH_SIZE = 128
 SEEDS = PROFILE.pick(smoke=(0,), full=(0, 1, 2))
 AUGMENT_EPOCHS = PROFILE.pick(smoke=3, full=15)  # data augmentation against none
+AUGMENT_EXAMPLES = PROFILE.pick(smoke=1_000, full=None)
 AUGMENT_SEEDS = PROFILE.pick(smoke=(0, 1), full=(0, 1, 2))
 
 # %% [markdown]
@@ -505,7 +506,7 @@ for label, augment in (("no augmentation", False), ("random crops + flips", True
     augmentation[label] = train_seeds(
         lambda: small_convnet("relu", input_shape=INPUT_SHAPE),
         datasets.pipeline(x_train, y_train, batch_size=POOL_BATCH_SIZE, training=True,
-                          augment=augment, pad_to=32),
+                          augment=augment, pad_to=32, subset=AUGMENT_EXAMPLES),
         seeds=AUGMENT_SEEDS, validation_data=test_ds, test_data=test_ds,
         epochs=AUGMENT_EPOCHS, batch_size=POOL_BATCH_SIZE, verbose=0,
     )
@@ -514,7 +515,7 @@ for label, augment in (("no augmentation", False), ("random crops + flips", True
     print(f"{label:<22} {runs.summary('test_accuracy')}; final training accuracy "
           f"{runs.mean('accuracy')[-1]:.3f}; train-test gap {gap:+.3f}")
 print(f"Budget: {len(augmentation)} x {len(AUGMENT_SEEDS)} seed(s) x {AUGMENT_EPOCHS} epochs x "
-      f"{len(x_train):,} examples, {time.perf_counter() - start:.0f} s")
+      f"{len(x_train[:AUGMENT_EXAMPLES]):,} examples, {time.perf_counter() - start:.0f} s")
 plotting.plot_history(augmentation, "accuracy", held_out="test",
                       title="Data augmentation against none: accuracy per epoch "
                       "(solid: training, dashed: test)")
