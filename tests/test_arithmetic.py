@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 import keras
+import numpy as np
 import pytest
 
 from cnnlabs import arithmetic as A
@@ -139,14 +140,32 @@ def test_explicit_padding_and_dilation():
      'kernel_size=7 does not fit an input of height 5 with padding="valid". '
      'Use padding="same" or kernel_size <= 5.'),
     (lambda: A.conv_output_size(5, 3, dilation=3, axis="width"),
-     'kernel_size=3 with dilation_rate=3 (spanning 7 pixels) does not fit an input of width 5 '
+     'kernel_size=3 with dilation=3 (spanning 7 pixels) does not fit an input of width 5 '
      'with padding="valid". Use padding="same" or a kernel that spans <= 5 pixels.'),
     (lambda: A.conv_output_size(5, 9, padding=1),
      "kernel_size=9 does not fit an input of height 5 with padding=1 (7 pixels after padding). "
      "Use more padding or a kernel that spans <= 7 pixels."),
     (lambda: A.conv_output_size(5, 3, stride=0),
-     "strides=0 is not positive; expected a positive integer. "
-     "Use strides=1 to move the kernel one pixel at a time."),
+     "stride=0 is not positive; expected a positive integer (1 or more). "
+     "Use stride=1 to move the kernel one pixel at a time."),
+    (lambda: A.conv_output_size(5, 3, dilation=0),
+     "dilation=0 is not positive; expected a positive integer (1 or more). "
+     "Use dilation=1 for an ordinary kernel."),
+    (lambda: A.receptive_field_step(A.ReceptiveField(1, 1, 0.0), 3, stride=-2),
+     "stride=-2 is not positive; expected a positive integer (1 or more). "
+     "Use stride=1 to move the kernel one pixel at a time."),
+    (lambda: A.pool_output_size(8, 2, strides=0),
+     "strides=0 is not positive; expected a positive integer (1 or more). "
+     "Use strides=None to step by the window size."),
+    (lambda: A.pool_output_size(8, 0),
+     "pool_size=0 is not positive; expected a positive integer (1 or more). "
+     "Use pool_size=2 for 2x2 windows."),
+    (lambda: A.conv2d_macs((55, 0), 3, 96, 11),
+     "output_hw[1]=0 is not positive; expected a positive integer (1 or more). "
+     "Pass the output height and width in pixels, e.g. output_hw=(55, 55)."),
+    (lambda: A.receptive_field([(3, 1), (3, 0)]),
+     "layer 1 (3, 0): stride=0 is not positive; expected a positive integer (1 or more). "
+     "Use stride=1 to move the kernel one pixel at a time."),
     (lambda: A.conv_output_size(5, 3, padding="full"),
      'padding="full" is not supported; expected "valid", "same", a non-negative integer or a '
      '(before, after) pair of them. Use padding="same" to keep the size (at stride 1) or '
@@ -167,7 +186,7 @@ def test_explicit_padding_and_dilation():
      "kernel_size=(3, 3, 3) has 3 entries; expected one integer or a (height, width) pair. "
      "Use e.g. kernel_size=3 or kernel_size=(3, 3)."),
     (lambda: A.dense_params(0, 10),
-     "in_features=0 is not positive; expected a positive integer. "
+     "in_features=0 is not positive; expected a positive integer (1 or more). "
      "Pass the input's last dimension."),
     (lambda: A.receptive_field([(3,)]),
      "layer 0 is (3,); expected (kernel_size, stride), optionally followed by padding and "
@@ -183,9 +202,62 @@ def test_non_integer_kernel_is_a_type_error():
     with pytest.raises(TypeError) as info:
         A.conv_output_size(5, 2.5)
     assert str(info.value) == (
-        "kernel_size=2.5 is not an integer; expected a positive integer. "
+        "kernel_size=2.5 is not an integer; expected a positive integer (1 or more). "
         "Use kernel_size=3 for a 3x3 kernel."
     )
+
+
+KERNEL = "Use kernel_size=3 for a 3x3 kernel."
+
+
+@pytest.mark.parametrize("call,message", [
+    # a float is never rounded down (2.5 was once a 2x2 kernel), a string never parsed
+    (lambda: A.conv2d_params(2.5, 3, 8),
+     f"kernel_size=2.5 is not an integer; expected a positive integer (1 or more). {KERNEL}"),
+    (lambda: A.conv2d_params(3.0, 3, 8),
+     f"kernel_size=3.0 is not an integer; expected a positive integer (1 or more). {KERNEL}"),
+    (lambda: A.conv2d_params("3", 3, 8),
+     f"kernel_size='3' is not an integer; expected a positive integer (1 or more). {KERNEL}"),
+    (lambda: A.conv2d_params("a", 3, 8),
+     f"kernel_size='a' is not an integer; expected a positive integer (1 or more). {KERNEL}"),
+    (lambda: A.conv2d_params(True, 3, 8),
+     f"kernel_size=True is not an integer; expected a positive integer (1 or more). {KERNEL}"),
+    (lambda: A.conv2d_params((3, 2.5), 3, 8),
+     f"kernel_size[1]=2.5 is not an integer; expected a positive integer (1 or more). {KERNEL}"),
+    (lambda: A.depthwise_conv2d_params("3", 32),
+     f"kernel_size='3' is not an integer; expected a positive integer (1 or more). {KERNEL}"),
+    (lambda: A.conv2d_params(3, "64", 8),
+     "in_channels='64' is not an integer; expected a positive integer (1 or more). "
+     "Pass the input's channel count."),
+    (lambda: A.conv_output_size(5, 3, stride=1.5),
+     "stride=1.5 is not an integer; expected a positive integer (1 or more). "
+     "Use stride=1 to move the kernel one pixel at a time."),
+    (lambda: A.conv_output_size(5, 3, dilation="2"),
+     "dilation='2' is not an integer; expected a positive integer (1 or more). "
+     "Use dilation=1 for an ordinary kernel."),
+    (lambda: A.conv_output_size(5.0, 3),
+     "size=5.0 is not an integer; expected a positive integer (1 or more). "
+     "Pass the input height in pixels."),
+    (lambda: A.conv2d_macs(55.5, 3, 96, 11),
+     "output_hw=55.5 is not an integer; expected a positive integer (1 or more). "
+     "Pass the output height and width in pixels, e.g. output_hw=(55, 55)."),
+    (lambda: A.dense_params(120, 84, use_bias="no"),
+     "use_bias='no' is not a bool; expected True or False."),
+    (lambda: A.batchnorm_params(64, center=1),
+     "center=1 is not a bool; expected True or False."),
+    (lambda: A.receptive_field([(3, 1, 1.5)]),
+     "layer 0 (3, 1, 1.5): padding=1.5 is not a number of pixels; expected a non-negative "
+     'integer, "valid" or "same". Use 0 for no padding.'),
+])
+def test_wrong_types_are_refused_with_the_parameter_name(call, message):
+    with pytest.raises(TypeError) as info:
+        call()
+    assert str(info.value) == message
+
+
+def test_numpy_integers_and_bools_are_accepted():
+    assert A.conv2d_params(np.int64(3), np.int32(3), 8, use_bias=np.bool_(False)) == 216
+    assert A.conv_output_size(np.int64(227), 11, stride=np.int64(4)) == 55
 
 
 def test_keras_agrees_the_kernel_does_not_fit():
