@@ -135,3 +135,14 @@ def test_write_synthetic_refuses_what_it_cannot_write(tmp_path, names, sizes, me
     with pytest.raises(ValueError) as err:
         write_synthetic(tmp_path, names, sizes=sizes)
     assert str(err.value) == message
+
+
+def test_cnnlabs_data_synth_refuses_an_unsupported_dataset_with_exit_code_2(tmp_path, capsys):
+    from cnnlabs.cli import main
+
+    assert main(["data", "synth", str(tmp_path), "cifar100"]) == 2
+    assert capsys.readouterr().err == (
+        "cnnlabs data synth: error: write_synthetic does not write cifar100 (no lab uses it). "
+        "Use names among 'mnist', 'fashion_mnist', 'cifar10'.\n"
+    )
+    assert list(tmp_path.iterdir()) == []
