@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import keras
 import pytest
 
@@ -95,3 +97,17 @@ def test_grouped_conv_rejects_groups_that_do_not_divide():
         "grouped_conv: groups=32 does not divide in_channels=48 and filters=64; expected a "
         "positive int dividing both. Use e.g. groups=32 with 128 maps (ResNeXt-50 32x4d)."
     )
+
+
+@pytest.mark.parametrize(("name", "macs"), [("resnext_cifar", 42_568_192)])
+def test_cnnlabs_summary_counts_grouped_convolutions_exactly(name, macs, tmp_path, capsys):
+    from cnnlabs.cli import main
+
+    path = tmp_path / f"{name}.json"
+    assert main(["summary", name, "--json", str(path)]) == 0
+    report = json.loads(path.read_text())
+    grouped = [row for row in report["layers"] if row["name"] == "conv4_block1_2_conv"]
+    # 8x8 output, 128 maps, 3x3 kernels over 128 / 8 = 16 maps each
+    assert [row["macs"] for row in grouped] == [8 * 8 * 128 * 3 * 3 * 16]
+    assert report["total_macs"] == macs
+    assert "MACs per example: 42,568,192 (42.57M)" in capsys.readouterr().out
