@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
 import random
+import subprocess
+import sys
+import textwrap
 
 import numpy as np
 import pytest
@@ -11,7 +16,6 @@ from cnnlabs.env import (
     CPU_ADVICE,
     detect_device,
     device_report,
-    enable_mixed_precision,
     seed_everything,
 )
 from cnnlabs.profiles import get_profile
@@ -39,16 +43,44 @@ def test_seed_must_be_an_integer():
     )
 
 
-def test_cpu_report_gives_advice(monkeypatch):
-    monkeypatch.setenv("CNNLABS_PROFILE", "smoke")
-    info = detect_device()
-    assert info.kind == "cpu"  # this test machine has no accelerator
-    report = device_report()
+def test_cpu_report_gives_advice():
+    """On a CPU: the report's first line, the advice, float32 kept. Runs in a child with
+    the GPUs hidden, so it holds on a GPU machine too (and never sets a mixed-precision
+    policy in this process)."""
+    code = textwrap.dedent(
+        """
+        import json
+        from cnnlabs.env import detect_device, device_report, enable_mixed_precision
+        print(json.dumps([detect_device().kind, device_report(),
+                          device_report(advice=False), enable_mixed_precision()]))
+        """
+    )
+    env = {
+        **os.environ,
+        "CNNLABS_PROFILE": "smoke",
+        "CUDA_VISIBLE_DEVICES": "",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert out.returncode == 0, out.stderr
+    kind, report, plain, mixed = json.loads(out.stdout.strip().splitlines()[-1])
+    assert kind == "cpu"
     first, advice = report.split("\n")
     assert first.startswith("Running on CPU (") and first.endswith("profile smoke.")
     assert advice == CPU_ADVICE
-    assert "\n" not in device_report(advice=False)
-    assert enable_mixed_precision() is False  # no tensor cores here: stay in float32
+    assert plain == first
+    assert mixed is False  # no tensor cores on a CPU: stay in float32
+
+
+def test_the_device_is_the_one_tensorflow_sees():
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    info = detect_device()
+    assert (info.kind, info.count) == (("gpu", len(gpus)) if gpus else ("cpu", info.count))
+    assert device_report(advice=False).startswith(f"Running on {info.kind.upper()} (")
 
 
 def test_profiles(monkeypatch):

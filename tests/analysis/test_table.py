@@ -40,8 +40,6 @@ def test_every_registered_model(name):
 
 
 def test_lenet5_totals():
-    if not REGISTRY:
-        pytest.skip("cnnlabs.models registry not importable yet")
     table = layer_table(build_model("lenet5"))
     assert table.total_params == 61_706
     # C1 117,600 + C3 240,000 + C5 48,000 + F6 10,080 + output 840

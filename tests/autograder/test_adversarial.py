@@ -437,12 +437,13 @@ def test_feedback_never_reveals_hidden_inputs_or_expected(graded):
 
 
 def test_regrading_skips_unchanged_submissions(graded):
-    import time
+    import json
 
     from autograder.grade import grade_submission
 
     batch, _, subs = graded
-    start = time.monotonic()
+    saved_file = batch.out_dir / "submissions" / "full" / "grade.json"
+    saved = saved_file.read_bytes()
     again = grade_submission(
         f.LAB,
         subs / "full.ipynb",
@@ -452,5 +453,8 @@ def test_regrading_skips_unchanged_submissions(graded):
         hidden_seed=batch.seed,  # the batch's run seed (a result depends on it)
     )
     assert again.reused
-    assert time.monotonic() - start < 2.0
+    # Nothing ran: the saved result comes back as it was (a new run would have its own
+    # sandbox id and seconds) and grade.json is not rewritten.
+    assert again.to_dict() == json.loads(saved)
+    assert again.sandbox_id and saved_file.read_bytes() == saved
     assert again.score == 5.0 and again.seconds > 0

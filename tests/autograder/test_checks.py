@@ -205,7 +205,13 @@ def test_question_and_case_validation():
         Case("c")
     with pytest.raises(ValueError) as info:
         load_questions("77")
-    assert str(info.value).startswith("lab='77' does not name a lab with questions. Known labs:")
+    from cnnlabs.checks.spec import checks_modules
+
+    assert str(info.value) == (
+        f"lab='77' does not name a lab with questions. Known labs: "
+        f"{', '.join(sorted(checks_modules()))}. Use the notebook stem (01_lenet5) or its "
+        "number (1)."
+    )
 
 
 # ---------------------------------------------------------------- stored expected outputs

@@ -193,8 +193,12 @@ def test_cli_grade_bad_arguments(tmp_path):
         cwd=REPO,
     )
     assert proc.returncode == 2
-    assert proc.stderr.startswith(
-        "cnnlabs grade: error: lab='77' does not name a lab with questions. Known labs:"
+    from cnnlabs.checks.spec import checks_modules
+
+    assert proc.stderr == (
+        f"cnnlabs grade: error: lab='77' does not name a lab with questions. Known labs: "
+        f"{', '.join(sorted(checks_modules()))}. Use the notebook stem (01_lenet5) or its "
+        "number (1).\n"
     )
 
 

@@ -59,23 +59,17 @@ def test_nothing_found_offline_lists_every_place(isolated, tmp_path, monkeypatch
     assert isinstance(info.value, FileNotFoundError)
 
 
-def _keras_cache_has_cifar10() -> bool:
-    try:
-        from keras.src.backend.config import keras_home
-    except ImportError:  # pragma: no cover - other Keras layouts
-        return False
-    base = os.path.join(keras_home(), "datasets")
-    return any(
-        os.path.exists(os.path.join(base, p))
-        for p in ("cifar-10-batches-py-target", "cifar-10-batches-py-target_archive")
-    )
-
-
 @pytest.mark.timeout(60)
 def test_failed_download_gives_the_clear_message_not_a_traceback(isolated, monkeypatch):
-    """keras.datasets really tries; a proxy that refuses connections stands in for no network."""
-    if _keras_cache_has_cifar10():
-        pytest.skip("Keras' own cache already holds CIFAR-10, so load_data() would not download")
+    """keras.datasets really tries; a proxy that refuses connections stands in for no network.
+
+    Keras reads $KERAS_HOME once, at import, so its download cache is pointed at the
+    test's empty folder too: a CIFAR-10 already in the machine's ~/.keras cannot make
+    load_data() skip the download (the test runs whatever the machine holds).
+    """
+    import keras.src.backend.config as keras_config  # where keras.utils.get_file caches
+
+    monkeypatch.setattr(keras_config, "_KERAS_DIR", str(isolated))
     with socket.socket() as probe:  # a port that was free a moment ago: connection refused
         probe.bind(("127.0.0.1", 0))
         refuse = f"http://127.0.0.1:{probe.getsockname()[1]}"
