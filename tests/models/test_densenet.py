@@ -35,8 +35,10 @@ KERAS = {"densenet121": "DenseNet121", "densenet169": "DenseNet169", "densenet20
 
 @pytest.mark.parametrize(
     "name",
-    ["densenet121"]
-    + [pytest.param(n, marks=pytest.mark.slow) for n in ("densenet169", "densenet201")],
+    [
+        pytest.param(n, marks=pytest.mark.slow)
+        for n in ("densenet121", "densenet169", "densenet201")
+    ],
 )
 def test_densenet_equals_keras_applications_layer_by_layer(name):
     model = build_model(name)
@@ -53,6 +55,7 @@ def test_densenet_equals_keras_applications_layer_by_layer(name):
     assert layer_table(model).total_macs == layer_table(reference).total_macs == macs
 
 
+@pytest.mark.slow
 def test_densenet_bc_100_has_the_papers_count():
     # Table 2: DenseNet-BC (L=100, k=12) has 0.8 M parameters.
     model = densenet_bc_cifar(100, 12)

@@ -15,6 +15,7 @@ def trainable(model):
     return sum(int(np.prod(w.shape)) for w in model.trainable_weights)
 
 
+@pytest.mark.slow
 def test_se_resnet50_has_the_papers_counts():
     model = build_model("se_resnet50")
     resnet50 = build_model("resnet50", conv_bias=False)  # same layout without SE blocks

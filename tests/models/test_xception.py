@@ -20,6 +20,7 @@ def signature(model):
     )
 
 
+@pytest.mark.slow
 def test_xception_equals_keras_applications_layer_by_layer():
     model = build_model("xception")
     reference = keras.applications.Xception(weights=None)
