@@ -1007,9 +1007,10 @@ plt.show()
 # points of spread between seeds: ImageNet's features already separate flowers, so the
 # head learns from few examples, while from scratch the network must learn its features
 # from the same 500 photos and overfits. In the smoke run (Fashion-MNIST -> MNIST) the
-# gain is small and can be negative, within about the spread between seeds: clothing is
-# unlike digits, the frozen features separate digits poorly (feature extraction alone is
-# well below the others), and 300 digits are enough for this small network to learn
+# gain is *negative*: about -5 percentage points, larger than the spread of about one
+# point between seeds (measured: 91.4% +/- 1.0% from scratch, 68.3% +/- 3.7% feature
+# extraction, 86.8% +/- 0.6% fine-tuned). Clothing is unlike digits, the frozen features
+# separate digits poorly, and 300 digits are enough for this small network to learn
 # good features of its own (MNIST is easy). Fine-tuning recovers most of the gap. That
 # is the lesson of Yosinski et al. ("How transferable are features in deep neural
 # networks?", NeurIPS 2014): the top layers' features are specific to the source task,
