@@ -19,6 +19,11 @@ submission's cgroups, sets rlimits) which execs ``bwrap``:
 - then ``setpriv`` drops to the slot's user (``cnnlabs-sbxN``), clears the groups,
   sets no-new-privs and empties the capability sets.
 
+The submission's cgroups (memory, pids, cpu: ``autograder.cgroups``) are created
+on whichever layout the machine mounts: cgroup v1, one hierarchy per controller
+(the course's Debian machines and CI), or v2, the unified hierarchy; both are
+supported and tested, and ``describe()`` names the one in use.
+
 Without bubblewrap the old mechanism is used (``unshare --net --mount``, tmpfs over
 the grader's folders, ``setuid`` in the launcher) when the interpreter is reachable
 by other users; ``describe()`` says which ran. ``machine.require`` refuses to grade
@@ -79,7 +84,7 @@ class Limits:
     max_file_bytes: int = 512 * MiB  # RLIMIT_FSIZE
     tmpfs_bytes: int = 256 * MiB  # each private tmpfs (/tmp, /var/tmp, /dev/shm, HOME)
     cpu_weight: int = 100  # cgroup CPU share, equal between sandboxes
-    cpus: float | None = None  # a hard CPU quota (cgroup cpu.max), none by default
+    cpus: float | None = None  # a hard CPU quota (cpu.cfs_quota_us on v1, cpu.max on v2); none by default
     cell_timeout: float = 120.0  # wall-clock seconds per cell
     submission_timeout: float = 900.0  # wall-clock seconds per submission, export included
 

@@ -8,7 +8,7 @@ exit code 2: `cnnlabs.errors.UserError` (also importable as
 
 Where the commands come from:
 
-- the student library's own commands (`doctor`, `data info`, `train`,
+- the student library's own commands (`doctor`, `data info`, `data synth`, `train`,
   `summary`) are listed in `COMMANDS` below;
 - any installed package may add commands through the entry-point group
   `cnnlabs.commands`: each entry point is named after its command and points to

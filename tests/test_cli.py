@@ -172,3 +172,23 @@ def test_train_unknown_model_suggests(capsys, mnist_test_set):
         "cnnlabs train: error: Unknown model name 'lenet'. Did you mean 'lenet5' or "
         "'lenet5_paper_c3'? Call cnnlabs.models.list_models() to see every registered name.\n"
     )
+
+
+def test_the_design_map_names_every_command_and_its_real_handler():
+    """docs/design.md's "where things live" table: one row per command, handlers that exist."""
+    import ast
+    from pathlib import Path
+
+    from cnnlabs.cli import COMMANDS
+
+    root = Path(__file__).resolve().parents[1]
+    text = (root / "docs" / "design.md").read_text(encoding="utf-8")
+    rows = re.findall(r"^\| `cnnlabs ([a-z ]+)`[^|]* \| `([\w/]+\.py):(\w+)` \|", text, re.M)
+    found, _ = discover()
+    commands = {c.name: c for c in (*COMMANDS, *found)}
+    assert sorted(name.split()[0] for name, _, _ in rows) == sorted(commands)
+    for name, path, func in rows:
+        module = path.removesuffix(".py").replace("/", ".").removesuffix(".__init__")
+        assert commands[name.split()[0]].handler == f"{module}:{func}", name
+        tree = ast.parse((root / path).read_text(encoding="utf-8"))
+        assert func in {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}, path

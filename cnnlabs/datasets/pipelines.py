@@ -129,7 +129,9 @@ def pipeline(
     (the augmentation); LeCun et al., "Gradient-Based Learning Applied to Document
     Recognition", 1998 (32 x 32 inputs).
 
-    Used in: all labs (01 LeNet-5 uses `pad_to=32`; 05 ResNet uses `augment=True`).
+    Used in: labs 01 (LeNet-5, `pad_to=32`), 02 (AlexNet, `pad_to=32`; `augment=True` in
+    its data-augmentation section) and 03 (VGG, `pad_to=32`); the other labs build their
+    inputs themselves.
     """
     y = _validate(x, y, batch_size, training, seed, augment, pad_to, normalize, subset, cache)
     import tensorflow as tf
