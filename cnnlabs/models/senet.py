@@ -9,8 +9,8 @@ its gate, before the addition with the shortcut (Figure 3 of the paper,
 ``se_resnet50``: ResNet-50 (Table 1 of He et al.: 3-4-6-3 bottlenecks, stride
 on the first 1x1 convolution as in the paper's Caffe models, projection
 shortcuts where the shape changes, no convolution biases) with an SE block in
-every bottleneck. 28,088,024 trainable parameters (the paper's 28.1 M, Table
-14), 2,530,992 more than ResNet-50 (the paper's "~2.5 million"), and
+every bottleneck. 28,088,024 trainable parameters (the paper's 28.1 M),
+2,530,992 more than ResNet-50 (the paper's "~2.5 million"), and
 3,860,488,192 multiply-adds of convolutions and dense layers at 224x224; the
 paper's 3.87 GFLOPs also count the SE gate's multiplication of each output
 value (5,519,360 more). ``count_params()`` adds BN's moving statistics:
@@ -103,7 +103,7 @@ def se_resnet50(
     classifier_activation="softmax",
     name="se_resnet50",
 ):
-    """SE-ResNet-50 (Hu et al. 2018, Table 1 and Table 14).
+    """SE-ResNet-50 (Hu et al. 2018, Table 1).
 
     Args:
         input_shape: tuple ``(height, width, channels)``, default ``(224, 224, 3)``.

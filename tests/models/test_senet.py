@@ -21,7 +21,7 @@ def test_se_resnet50_has_the_papers_counts():
     resnet50 = build_model("resnet50", conv_bias=False)  # same layout without SE blocks
     table = layer_table(model)
     assert (model.count_params(), trainable(model)) == (28_141_144, 28_088_024)
-    assert round(trainable(model) / 1e6, 1) == 28.1  # Table 14: 28.1 M
+    assert round(trainable(model) / 1e6, 1) == 28.1  # the paper: 28.1 M
     assert trainable(model) - trainable(resnet50) == 2_530_992  # "~2.5 million additional"
     # Multiply-adds of convolutions and dense layers: ResNet-50's plus the SE layers'.
     se_fc = sum(row.macs for row in table.rows if row.name.endswith(("_se_reduce", "_se_expand")))
