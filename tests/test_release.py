@@ -54,7 +54,7 @@ def test_release_has_the_student_tree_only(release):
     )
     pyproject = (release / "pyproject.toml").read_text()
     assert 'include = ["cnnlabs*"]' in pyproject
-    assert "cnnlabs.commands" not in pyproject and "autograder" not in pyproject
+    assert "cnnlabs.commands" not in pyproject and "autograder.cli" not in pyproject
 
 
 def test_no_solution_line_anywhere_in_the_release(release):
