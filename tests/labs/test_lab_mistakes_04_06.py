@@ -452,9 +452,12 @@ def test_lab05_runs_to_the_end_after_answers_that_used_to_crash(tmp_path, grade_
     nb = _student_notebook_with(
         "05_resnet",
         {
-            "identity_block": identity("keras.ops.add", bias=True).split("\n\n\ndef ")[0],
-            "projection_block": "def projection_block(x, filters, strides=2):\n"
-            "    raise ValueError('which stride?')\n",
+            "identity_block": identity("keras.ops.add", bias=True),  # with its wrapper
+            "projection_block": PROJECTION.split("def projection_block_model")[0].split(
+                "    y = layers"
+            )[0]
+            + "    raise ValueError('which stride?')\n\n\ndef projection_block_model"
+            + PROJECTION.split("def projection_block_model")[1],
         },
     )
     out = _run_all(nb, tmp_path)  # raises if a cell raises
@@ -477,7 +480,10 @@ def test_lab06_runs_to_the_end_after_answers_that_used_to_crash(tmp_path, grade_
             "batchnorm_train": "def batchnorm_train(x, gamma, beta, eps=1e-3):\n"
             "    mean, var = x.mean(axis=0), x.var(axis=0)\n"
             "    return gamma * (x - mean) / np.sqrt(var + eps) + beta, mean, var\n",
-            "update_moving_average": "def update_moving_average(moving, batch_value, "
+            # the cell also holds batchnorm_inference, left as the stub
+            "update_moving_average": "def batchnorm_inference(x, gamma, beta, moving_mean, "
+            "moving_var, eps=1e-3):\n    ...  # YOUR CODE HERE\n\n\n"
+            "def update_moving_average(moving, batch_value, "
             "momentum=0.99):\n    moving = np.array(moving, dtype=float)\n"
             "    moving *= momentum\n    moving += (1 - momentum) * batch_value\n"
             "    return moving\n",
