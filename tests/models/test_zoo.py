@@ -187,7 +187,10 @@ def test_a_few_training_steps_lower_the_loss(name):
     model = build_model(name, **SMALL_SIZE.get(name, {}))
     model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy")
     x, y = _batch(model)
-    losses = [float(model.train_on_batch(x, y)) for _ in range(8)]
+    # AlexNet's N(0, 0.01) start moves slowly: 8 steps raised alexnet_small's loss on
+    # TensorFlow 2.19, 16 lower it.
+    steps = 16 if name.startswith("alexnet") else 8
+    losses = [float(model.train_on_batch(x, y)) for _ in range(steps)]
     assert np.all(np.isfinite(losses))
     # Dropout makes single steps noisy: compare the last three steps with the first.
     assert np.mean(losses[-3:]) < losses[0], losses
