@@ -6,7 +6,10 @@
 #   Set CNNLABS_TF=tensorflow to force the regular package.
 # - As root it installs Debian's Fashion-MNIST (offline data for tests) and bubblewrap
 #   (the grading sandbox, docs/grading.md) if missing.
-# - Usage: bash scripts/bootstrap.sh [VENV_DIR]
+# - CNNLABS_LOWEST=1 installs the lowest TensorFlow and Keras that pyproject.toml
+#   declares (`>=X` becomes `==X`): CI runs its Python 3.12 job on them, so the
+#   declared bounds are the ones tested.
+# - Usage: bash scripts/bootstrap.sh [VENV_DIR]   (PYTHON=python3.12 picks the interpreter)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV=${1:-.venv}
@@ -42,13 +45,19 @@ fi
 echo "== installing dependencies (TensorFlow as $tf_package)"
 # The requirement list comes from pyproject.toml (one source of truth); only the
 # TensorFlow distribution name is swapped on CPU-only machines.
-"$VENV/bin/python" - "$tf_package" > "$VENV/cnnlabs-requirements.txt" <<'PYEOF'
+"$VENV/bin/python" - "$tf_package" "${CNNLABS_LOWEST:-}" > "$VENV/cnnlabs-requirements.txt" <<'PYEOF'
 import re, sys, tomllib
 project = tomllib.load(open("pyproject.toml", "rb"))["project"]
+tf_package, lowest = sys.argv[1], sys.argv[2] == "1"
 for req in project["dependencies"] + project["optional-dependencies"]["dev"]:
     name = re.split(r"[<>=!~;\[ ]", req, maxsplit=1)[0]
-    print(sys.argv[1] + req[len(name):] if name == "tensorflow" else req)
+    if lowest and name in ("tensorflow", "keras"):
+        req = req.replace(">=", "==", 1)
+    print(tf_package + req[len(name):] if name == "tensorflow" else req)
 PYEOF
+if [ "${CNNLABS_LOWEST:-}" = 1 ]; then
+  echo "== lowest declared versions: $(grep -E '^(tensorflow|keras)' "$VENV/cnnlabs-requirements.txt" | tr '\n' ' ')"
+fi
 "$VENV/bin/pip" install -q -r "$VENV/cnnlabs-requirements.txt" 2>&1 | grep -v "^WARNING: Location" || true
 "$VENV/bin/pip" install -q --no-deps -e . 2>&1 | grep -v "^WARNING: Location" || true
 "$VENV/bin/python" -c "import tensorflow as tf, keras, cnnlabs; print('== ready: cnnlabs', cnnlabs.__version__, '| TensorFlow', tf.__version__, '| Keras', keras.__version__)" 2>&1 | grep "== ready"
