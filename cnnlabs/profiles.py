@@ -22,8 +22,8 @@ Every lab and helper reads the budget from one place. The profile comes from the
   `DRYRUN_EVAL_BATCHES` batches, run eagerly. (The epochs are capped too: measured,
   lab 02's 30 epochs of two AlexNet steps cost 59% of its dry run.)
   It finds what the full profile would break (shapes, plots over several seeds,
-  memory) without a GPU; accuracy targets are not enforced (as in ``grade``, labs
-  pass ``grade=0.0`` for them, and `enforces_targets` is False). Meant for the
+  memory) without a GPU; accuracy targets are not enforced (labs pass ``grade=0.0``
+  for them, which `pick` gives the dry run too, and `enforces_targets` is False). Meant for the
   synthetic datasets of `cnnlabs.datasets.synthetic` (`cnnlabs data synth DIR`).
 
 Example:
@@ -42,6 +42,8 @@ True
 >>> dry = get_profile("dryrun")
 >>> dry.pick(smoke="fashion_mnist", full="cifar10"), dry.pick(smoke=0.8, full=0.98, grade=0.0)
 ('cifar10', 0.0)
+>>> dry.pick(smoke=(8, 14), full=(20, 56), grade=(8,))  # grade-only budgets: full in the dry run
+(20, 56)
 >>> dry.is_smoke, dry.enforces_targets, dry.cap_epochs(20), dry.cap_seeds((0, 1, 2))
 (False, False, 2, [0, 1, 2])
 """
@@ -102,22 +104,29 @@ class Profile:
         """False where training is capped (grade, dryrun): accuracies there mean nothing."""
         return self.name in ("smoke", "full")
 
-    def pick(self, *, smoke: Any, full: Any, grade: Any = _SMOKE) -> Any:
+    def pick(self, *, smoke: Any, full: Any, grade: Any = _SMOKE, dryrun: Any = _SMOKE) -> Any:
         """Returns the value for this profile.
 
         Args:
             smoke: the smoke profile's value.
             full: the full profile's value.
-            grade: the value where training is capped and accuracies mean nothing (the
-                grade and dryrun profiles), such as an accuracy target; when not given,
-                the grade profile takes `smoke` and the dryrun profile `full` (training
-                budgets are capped by `cnnlabs.training`).
+            grade: the grade profile's value; defaults to `smoke` (training budgets
+                are capped by `cnnlabs.training`, so only what is not a training budget,
+                such as an accuracy target or a smaller model, needs one).
+            dryrun: the dryrun profile's value; defaults to `full`, except that a
+                `grade` of 0 (how labs switch an accuracy target off:
+                `pick(smoke=0.8, full=0.98, grade=0.0)`) switches it off in the dry run
+                too. Any other `grade` value (lab 05's `DEPTHS`, `grade=(8,)`) is the
+                grade profile's alone: the dry run keeps the full profile's choice.
         """
-        if self.name in ("grade", "dryrun") and grade is not _SMOKE:
+        if self.name == "dryrun":
+            if dryrun is not _SMOKE:
+                return dryrun
+            target_off = type(grade) in (int, float) and grade == 0
+            return grade if target_off else full
+        if self.name == "grade" and grade is not _SMOKE:
             return grade
-        if self.name in ("full", "dryrun"):
-            return full
-        return smoke
+        return full if self.name == "full" else smoke
 
     def cap_epochs(self, epochs: int) -> int:
         """`epochs`, capped to `GRADE_EPOCHS` in the grade profile, `DRYRUN_EPOCHS` in dryrun."""

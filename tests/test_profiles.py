@@ -103,6 +103,15 @@ def test_the_dryrun_profile_picks_full_values_and_the_grade_value_of_targets(mon
     assert dry.pick(smoke="fashion_mnist", full="cifar10") == "cifar10"
     assert dry.pick(smoke=(8, 14), full=(20, 56)) == (20, 56)
     assert dry.pick(smoke=0.8, full=0.985, grade=0.0) == 0.0  # accuracy targets: not enforced
+    assert dry.pick(smoke=0.3, full=0.6, grade=0) == 0
+    # Any other grade value is the grade profile's alone (a grade-sized model or data set).
+    assert dry.pick(smoke=(8, 14), full=(20, 56), grade=(8,)) == (20, 56)
+    assert dry.pick(smoke=3_000, full=20_000, grade=256) == 20_000
+    assert (
+        dry.pick(smoke=1, full=2, grade=None) == 2 and dry.pick(smoke=1, full=2, grade=False) == 2
+    )
+    assert dry.pick(smoke=500, full=2_000, grade=64, dryrun=250) == 250  # its own value
+    assert get_profile("grade").pick(smoke=1, full=2, dryrun=3) == 1
     # Seeds are the full profile's; cnnlabs.training caps epochs and steps.
     assert dry.cap_epochs(30) == 2 and dry.cap_epochs(1) == 1
     assert dry.cap_seeds((0, 1, 2)) == [0, 1, 2]
