@@ -51,7 +51,7 @@ check = checker("02_alexnet")
 PROFILE = get_profile()
 DATASET = PROFILE.pick(smoke="fashion_mnist", full="cifar10")
 TRAIN_EXAMPLES = PROFILE.pick(smoke=2_000, full=None)  # None: the whole training split
-TEST_EXAMPLES = PROFILE.pick(smoke=1_000, full=None)
+TEST_EXAMPLES = PROFILE.pick(smoke=1_000, full=None, dryrun=1_000)  # dryrun: predict 1,000, not 10,000
 EPOCHS = PROFILE.pick(smoke=1, full=30)
 BATCH_SIZE = PROFILE.pick(smoke=32, full=128)
 SPEED_EXAMPLES = PROFILE.pick(smoke=1_500, full=10_000)  # ReLU vs tanh, per epoch
