@@ -31,6 +31,10 @@ ROOT = Path(__file__).resolve().parents[2]
 LABS = available_labs(ROOT)
 
 
+# Lab 01's points (graded exercises only; written answers are graded by TAs).
+LAB01_POINTS = sum(q.points for q in load_questions("01_lenet5"))
+
+
 def solution_cells(lab: str, version: str = "solutions") -> list[str]:
     nb = nbformat.read(ROOT / version / f"{lab}.ipynb", as_version=4)
     return [c.source for c in nb.cells if c.cell_type == "code" and c.source.strip()]
@@ -407,7 +411,10 @@ def test_the_check_cell_tells_the_rule_before_submission(tmp_path):
     with contextlib.redirect_stdout(out):
         checker("01_lenet5")("conv2d_by_hand", module.conv2d_by_hand)
     lines = out.getvalue().splitlines()
-    assert lines[0] == "[conv2d_by_hand] A 2-D convolution by hand: 3/3 public tests passed"
+    public = len(question("01_lenet5", "conv2d_by_hand").public)
+    assert lines[0] == (
+        f"[conv2d_by_hand] A 2-D convolution by hand: {public}/{public} public tests passed"
+    )
     assert lines[-1] == (
         "  NOT ALLOWED  this exercise may use NumPy only: student_cells.py, line 6 (in conv2d_by_hand) "
         "calls tf.nn.conv2d (tensorflow.nn.conv2d). The grader scores this question 0 while "
@@ -501,7 +508,7 @@ def test_integrity_zeroes_forbidden_questions_and_lists_indirection():
         (0.0, "forbidden_api", by_id["conv2d_by_hand"].reason)
     ]
     assert (by_id["output_size"].score, by_id["output_size"].status) == (1.0, "passed")
-    assert result.score == 10 - 3
+    assert result.score == LAB01_POINTS - 3
     assert result.needs_review == [
         "output_size: code cell 3, line 2 (in output_size) uses eval",
         "notebook: code cell 3, line 2 uses eval",
@@ -516,7 +523,7 @@ def test_hostile_nesting_is_left_for_review_not_a_crash():
     result = _passed_result("01_lenet5")
     deep = "def output_size(n, k, stride=1, padding=0):\n    return n" + ".real" * 2000
     apply_api_rules(result, load_questions("01_lenet5"), ["import numpy as np", deep])
-    assert result.score == 10
+    assert result.score == LAB01_POINTS
     assert (
         "output_size: the code could not be analysed (RecursionError); read it before "
         "trusting the score" in result.needs_review

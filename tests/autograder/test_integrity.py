@@ -132,6 +132,8 @@ KNOWN_VGG = {
     ((2, 2, 2, 2, 2), 224, 3, 1000): None,
     ((1, 1, 2, 2, 2), 224, 3, 1000): None,
     ((2, 2, 3, 3, 3), 64, 1, 200): None,
+    ((2, 2, 2, 2, 2), 64, 1, 200): None,
+    ((2, 2, 3, 3, 3), 96, 2, 7): None,
 }
 KNOWN_VGG = {key: vgg_formula(*key) for key in KNOWN_VGG}
 VGG_TABLE = (
@@ -308,7 +310,8 @@ def test_a_lookup_table_of_vgg_configurations_fails_the_random_hidden_ones(grade
     random = [t for t in vgg.tests if "random" in t.name]
     assert vgg.status == "partial" and 0 < vgg.score < vgg.max_score
     assert random and all(t.status == "failed" for t in random)
-    assert all(t.status == "passed" for t in vgg.tests if "random" not in t.name)
+    fixed = [(t.name, t.status) for t in vgg.tests if "random" not in t.name]
+    assert all(status == "passed" for _, status in fixed), fixed
 
 
 def test_grades_csv_and_summary_flag_needs_review(graded):
