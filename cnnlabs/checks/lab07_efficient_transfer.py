@@ -28,6 +28,7 @@ import numpy as np
 
 from cnnlabs.checks.apirules import ARITHMETIC_RULE, OWN_MODEL_RULE
 from cnnlabs.checks.counts import count_case
+from cnnlabs.checks.manual import ManualQuestion
 from cnnlabs.checks.spec import Case, Question
 from cnnlabs.checks.stored import STORED, with_stored
 
@@ -1153,4 +1154,11 @@ QUESTIONS = with_stored(
             ),
         ),
     ),
+)
+
+# Written answers, graded by TAs (`cnnlabs grade` collects them; docs/grading.md).
+MANUAL = (
+    ManualQuestion(id="time_vs_macs", points=1, title="Time vs multiply-adds"),
+    ManualQuestion(id="transfer_gain", points=1, title="The gain of transfer learning"),
+    ManualQuestion(id="fine_tuning", points=1, title="Why fine-tune slowly, BN frozen"),
 )
