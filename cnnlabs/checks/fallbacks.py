@@ -187,11 +187,11 @@ def resnext_weights(channels, cardinality, width):
     """The convolutions' weights of a ResNeXt block, from ``cnnlabs.arithmetic``."""
     from cnnlabs.arithmetic import conv2d_params
 
-    inner = cardinality * width
+    paths_width = width * cardinality  # the grouped convolution's channels
     return (
-        conv2d_params(1, channels, inner, use_bias=False)
-        + conv2d_params(3, inner, inner, groups=cardinality, use_bias=False)
-        + conv2d_params(1, inner, channels, use_bias=False)
+        conv2d_params(1, channels, paths_width, use_bias=False)
+        + conv2d_params(3, paths_width, paths_width, groups=cardinality, use_bias=False)
+        + conv2d_params(1, paths_width, channels, use_bias=False)
     )
 
 

@@ -56,7 +56,7 @@ check = checker("05_resnet")
 # cell runs and that the networks learn, not the paper's result.
 PROFILE = get_profile()
 DATASET = PROFILE.pick(smoke="fashion_mnist", full="cifar10")
-DEPTHS = PROFILE.pick(smoke=(8, 14), full=(20, 56), grade=(8,))  # grade: the autograder
+DEPTHS = PROFILE.pick(smoke=(8, 14), full=(20, 56), grade=(8,))  # grade: the grading budget
 TRAIN_EXAMPLES = PROFILE.pick(smoke=1_000, full=None)  # None: all 50,000
 TEST_EXAMPLES = PROFILE.pick(smoke=500, full=None)
 EPOCHS = PROFILE.pick(smoke=2, full=10)
@@ -66,7 +66,7 @@ BATCH_SIZE = PROFILE.pick(smoke=32, full=128)
 BN_MOMENTUM = PROFILE.pick(smoke=0.9, full=0.99)
 LEARNING_RATE = 1e-3  # Adam; the paper uses SGD 0.1 with momentum for 64k iterations
 # one forward and backward pass: affordable even on a CPU (the grade profile, in which the
-# autograder runs every cell in seconds, uses the smallest network; no answer depends on it)
+# grader runs every cell in seconds, uses the smallest network; no answer depends on it)
 GRADIENT_DEPTH = PROFILE.pick(smoke=56, full=56, grade=8)
 GRADIENT_BATCH = PROFILE.pick(smoke=16, full=128, grade=4)
 LESION_EXAMPLES = PROFILE.pick(smoke=500, full=2_000, grade=64, dryrun=500)

@@ -53,7 +53,7 @@ check = checker("06_batchnorm")
 # GPU) uses CIFAR-10 with 20,000 training images and a wider sweep.
 PROFILE = get_profile()
 DATASET = PROFILE.pick(smoke="fashion_mnist", full="cifar10")
-# grade: the autograder runs every cell in seconds; no graded answer depends on training
+# grade: the grader runs every cell in seconds; no graded answer depends on training
 TRAIN_EXAMPLES = PROFILE.pick(smoke=3_000, full=20_000, grade=256)
 TEST_EXAMPLES = PROFILE.pick(smoke=1_000, full=10_000, grade=256)
 EPOCHS = PROFILE.pick(smoke=2, full=5)

@@ -28,7 +28,9 @@ def conv_kinds_model():
     x = L.SeparableConv2D(32, 3, depth_multiplier=2, padding="same", name="sep")(x)
     x = grouped_conv(x, 64, 3, groups=8, stride=2, name="grouped")
     x = L.Conv2D(8, 1, name="pointwise")(x)
-    return keras.Model(inputs, L.Dense(5)(L.GlobalAveragePooling2D()(x)), name="kinds")
+    return keras.Model(
+        inputs, L.Dense(5, name="dense")(L.GlobalAveragePooling2D()(x)), name="kinds"
+    )
 
 
 def test_table_macs_are_the_arithmetic_formulas_and_equal_the_profiler():
