@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import html
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 SLOWEST = 10  # rows of the slowest-submissions table
 
@@ -96,7 +96,7 @@ def summary_html(results, questions, data: dict) -> str:
         f"<h1>{_e(title)}</h1>",
         f"<p>{len(results)} submissions; mean total {total['mean']:.2f} / "
         f"{total['max_score']:g}. Written "
-        f"{_e(datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC'))} by "
+        f"{_e(datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC'))} by "
         "<code>cnnlabs grade</code> from every result in this folder.</p>",
     ]
     if not results:

@@ -174,7 +174,7 @@ def main() -> None:
         lab_times.synthetic_data(args.synthetic_dir)
     figures = {
         "profile": profile,
-        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
         "machine": machine(),
         "labs": [],
     }
