@@ -159,9 +159,11 @@ def test_keras_file_round_trip_with_safe_mode(name, tmp_path):
 
 # Trained in the default suite (one per family and custom layer); the rest are marked slow,
 # except the deep ones: the ImageNet-sized networks beyond one per family (alexnet,
-# googlenet, vgg11, resnet18 and the bottleneck resnet50 stay in the slow tier) and the
-# 110-layer CIFAR networks, marked `deep`: an opt-in tier that CI's slow step leaves out
-# and a scheduled run executes (`pytest -m deep`, see docs/benchmarks.md).
+# googlenet, vgg11, resnet18 and the bottleneck resnet50 stay in the slow tier; the
+# MobileNet, DenseNet, ResNeXt and SE families train there at CIFAR size:
+# mobilenet_cifar, densenet_cifar, resnext_cifar, se_resnet_cifar) and the CIFAR
+# networks deeper than 32 layers, marked `deep`: an opt-in tier that CI's slow step
+# leaves out and a scheduled run executes (`pytest -m deep`, see docs/benchmarks.md).
 FAST_TRAINING = {"lenet5", "lenet5_paper_c3", "alexnet_small", "vgg11_small", "resnet20"}
 DEEP_TRAINING = {
     "alexnet_grouped",
@@ -175,9 +177,18 @@ DEEP_TRAINING = {
     "plain110",
     "preact_resnet110",
     "mobilenet_v1",
+    "mobilenet_v2",
+    "densenet121",
     "densenet169",
     "densenet201",
     "xception",
+    "resnext50_32x4d",
+    "se_resnet50",
+    "resnet44",
+    "resnet56",
+    "plain44",
+    "plain56",
+    "preact_resnet56",
 }
 
 
