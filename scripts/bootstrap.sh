@@ -56,7 +56,7 @@ for req in project["dependencies"] + project["optional-dependencies"]["dev"]:
     print(tf_package + req[len(name):] if name == "tensorflow" else req)
 PYEOF
 if [ "${CNNLABS_LOWEST:-}" = 1 ]; then
-  echo "== lowest declared versions: $(grep -E '^(tensorflow|keras)' "$VENV/cnnlabs-requirements.txt" | tr '\n' ' ')"
+  echo "== lowest declared versions: $(grep -E '^(tensorflow|tensorflow-cpu|keras)[=<>]' "$VENV/cnnlabs-requirements.txt" | tr '\n' ' ')"
 fi
 "$VENV/bin/pip" install -q -r "$VENV/cnnlabs-requirements.txt" 2>&1 | grep -v "^WARNING: Location" || true
 "$VENV/bin/pip" install -q --no-deps -e . 2>&1 | grep -v "^WARNING: Location" || true
