@@ -339,6 +339,25 @@ def test_the_labs_stored_expected_outputs_are_current():
     assert references.stale() == []
 
 
+def test_stored_expected_outputs_are_stale_when_a_value_changes_not_by_float32_rounding(tmp_path):
+    """TF releases differ in the last bit of LRN's float32 output; a changed value is stale."""
+    import json
+
+    from autograder import references
+
+    data = json.loads(references.dumps(references.compute("02_alexnet")))
+    lrn = data["cases"]["lrn"]["n=3, k=1, alpha=1, beta=1 on 4 channels"]["expected"]["array"]
+    value = lrn[0][1][1][2]
+    lrn[0][1][1][2] = float(np.nextafter(np.float32(value), np.float32(1)))  # one float32 ulp
+    (tmp_path / "02_alexnet.json").write_text(json.dumps(data))
+    assert references.stale(["02_alexnet"], expected_dir=tmp_path) == []
+    lrn[0][1][1][2] = value * 1.001
+    (tmp_path / "02_alexnet.json").write_text(json.dumps(data))
+    assert references.stale(["02_alexnet"], expected_dir=tmp_path) == [
+        str(tmp_path / "02_alexnet.json")
+    ]
+
+
 def test_no_check_module_holds_a_reference():
     """The questions modules carry data and checks; the references live in autograder."""
     import importlib
