@@ -22,8 +22,8 @@ from pathlib import Path
 import nbformat
 import numpy as np
 import pytest
+from labrun import run_all, student_notebook_with
 
-from autograder.labfiles import Lab
 from cnnlabs.checks.checker import checker
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -298,44 +298,10 @@ def test_grader_scores_mistakes_below_full_and_alternatives_full(tmp_path, monke
 # ---------------------------------------------------------------- Run all after a mistake
 
 
-def _student_notebook_with(lab: str, replacements: dict[str, str]) -> nbformat.NotebookNode:
-    """The generated student notebook with the answer cells that define these names replaced."""
-    nb = nbformat.read(Lab(lab, ROOT).notebook("student"), as_version=4)
-    for name, source in replacements.items():
-        cells = [c for c in nb.cells if c.cell_type == "code" and f"def {name}(" in c.source]
-        assert len(cells) == 1, name
-        cells[0].source = textwrap.dedent(source).strip()
-    return nb
-
-
-def _run_all(nb, tmp_path) -> str:
-    from nbclient import NotebookClient
-
-    NotebookClient(
-        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    ).execute()
-    return "".join(
-        o.get("text", "")
-        for c in nb.cells
-        if c.cell_type == "code"
-        for o in c.outputs
-        if o.get("output_type") == "stream"
-    )
-
-
-@pytest.fixture
-def grade_profile(monkeypatch):
-    monkeypatch.setenv("CNNLABS_PROFILE", "grade")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
-    if not os.environ.get("CNNLABS_DATA_DIR") and (ROOT.parent / "shared" / "datasets").is_dir():
-        monkeypatch.setenv("CNNLABS_DATA_DIR", str(ROOT.parent / "shared" / "datasets"))
-
-
 @pytest.mark.notebooks
 def test_lab01_runs_to_the_end_after_answers_that_used_to_crash(tmp_path, grade_profile):
     """conv2d_by_hand returning a list, output_size a float, build_lenet5 raising."""
-    nb = _student_notebook_with(
+    nb = student_notebook_with(
         "01_lenet5",
         {
             "conv2d_by_hand": "def conv2d_by_hand(x, w, stride=1):\n    return [0.0, 1.0]\n",
@@ -344,7 +310,7 @@ def test_lab01_runs_to_the_end_after_answers_that_used_to_crash(tmp_path, grade_
             "    raise NotImplementedError('C3 is next')\n",
         },
     )
-    out = _run_all(nb, tmp_path)  # raises if a cell raises
+    out = run_all(nb, tmp_path)  # raises if a cell raises
     assert (
         "Your conv2d_by_hand returned list, which the next cells cannot use: using the "
         "reference implementation so the rest of the lab runs (the check cell above says "
@@ -359,17 +325,17 @@ def test_lab01_runs_to_the_end_after_answers_that_used_to_crash(tmp_path, grade_
 
 @pytest.mark.notebooks
 def test_lab02_and_lab03_run_to_the_end_after_raising_answers(tmp_path, grade_profile):
-    nb = _student_notebook_with(
+    nb = student_notebook_with(
         "02_alexnet",
         {
             "lrn": "def lrn(a, n=5, k=2.0, alpha=1e-4, beta=0.75):\n    return a[..., :1]\n",
             "dropout": "def dropout(x, rate, training, seed=0):\n    raise ValueError('mask')\n",
         },
     )
-    out = _run_all(nb, tmp_path)
+    out = run_all(nb, tmp_path)
     assert "Your lrn returned ndarray, which the next cells cannot use" in out
     assert "Your dropout raised ValueError: mask: using the reference implementation" in out
-    nb = _student_notebook_with(
+    nb = student_notebook_with(
         "03_vgg_receptive_fields",
         {
             "receptive_fields": "def receptive_fields(layers):\n    raise TypeError('jump')\n",
@@ -377,7 +343,7 @@ def test_lab02_and_lab03_run_to_the_end_after_raising_answers(tmp_path, grade_pr
             "num_classes=1000):\n    return 'many'\n",
         },
     )
-    out = _run_all(nb, tmp_path)
+    out = run_all(nb, tmp_path)
     assert "Your receptive_fields raised TypeError: jump: using the reference" in out
     assert "Your vgg_params returned str, which the next cells cannot use" in out
 

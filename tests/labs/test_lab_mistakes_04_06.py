@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import copy
 import importlib.util
-import os
 import textwrap
 from pathlib import Path
 
 import nbformat
 import numpy as np
 import pytest
+from labrun import run_all, student_notebook_with
 
 from autograder.labfiles import Lab
 from cnnlabs.checks.checker import checker
@@ -411,45 +411,11 @@ def test_grader_lab06_float32_full_mistakes_below_full_same_hints(tmp_path, monk
 # ---------------------------------------------------------------- Run all after a mistake
 
 
-def _student_notebook_with(lab: str, replacements: dict[str, str]) -> nbformat.NotebookNode:
-    """The generated student notebook with the answer cells that define these names replaced."""
-    nb = nbformat.read(Lab(lab, ROOT).notebook("student"), as_version=4)
-    for name, source in replacements.items():
-        cells = [c for c in nb.cells if c.cell_type == "code" and f"def {name}(" in c.source]
-        assert len(cells) == 1, name
-        cells[0].source = textwrap.dedent(source).strip()
-    return nb
-
-
-def _run_all(nb, tmp_path) -> str:
-    from nbclient import NotebookClient
-
-    NotebookClient(
-        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    ).execute()
-    return "".join(
-        o.get("text", "")
-        for c in nb.cells
-        if c.cell_type == "code"
-        for o in c.outputs
-        if o.get("output_type") == "stream"
-    )
-
-
-@pytest.fixture
-def grade_profile(monkeypatch):
-    monkeypatch.setenv("CNNLABS_PROFILE", "grade")
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
-    if not os.environ.get("CNNLABS_DATA_DIR") and (ROOT.parent / "shared" / "datasets").is_dir():
-        monkeypatch.setenv("CNNLABS_DATA_DIR", str(ROOT.parent / "shared" / "datasets"))
-
-
 @pytest.mark.notebooks
 def test_lab05_runs_to_the_end_after_answers_that_used_to_crash(tmp_path, grade_profile):
     """An identity block built with keras.ops.add and biases (layer_table crashed on the op,
     the zoo comparison raised a bare AssertionError of dicts), a projection that raises."""
-    nb = _student_notebook_with(
+    nb = student_notebook_with(
         "05_resnet",
         {
             "identity_block": identity("keras.ops.add", bias=True),  # with its wrapper
@@ -460,7 +426,7 @@ def test_lab05_runs_to_the_end_after_answers_that_used_to_crash(tmp_path, grade_
             + PROJECTION.split("def projection_block_model")[1],
         },
     )
-    out = _run_all(nb, tmp_path)  # raises if a cell raises
+    out = run_all(nb, tmp_path)  # raises if a cell raises
     assert (
         "Your projection_block cannot build the networks below (ValueError: which stride?); "
         "using the library's block instead so the rest of the lab runs." in out
@@ -474,7 +440,7 @@ def test_lab05_runs_to_the_end_after_answers_that_used_to_crash(tmp_path, grade_
 def test_lab06_runs_to_the_end_after_answers_that_used_to_crash(tmp_path, grade_profile):
     """Statistics over the batch axis only (the comparison with Keras broadcast them into
     an in-place update: "non-broadcastable output operand"), a fold of the wrong shape."""
-    nb = _student_notebook_with(
+    nb = student_notebook_with(
         "06_batchnorm",
         {
             "batchnorm_train": "def batchnorm_train(x, gamma, beta, eps=1e-3):\n"
@@ -491,7 +457,7 @@ def test_lab06_runs_to_the_end_after_answers_that_used_to_crash(tmp_path, grade_
             "moving_var, eps=1e-3):\n    return kernel[..., :1], bias\n",
         },
     )
-    out = _run_all(nb, tmp_path)
+    out = run_all(nb, tmp_path)
     assert "training output (batch statistics)     max |yours - Keras| < 1e-5: False" in out
     assert "Some of your functions differ from Keras's layer" in out
     assert "Your fold_batchnorm cannot be used here (ValueError: " in out
