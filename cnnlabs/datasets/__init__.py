@@ -14,7 +14,7 @@ from cnnlabs.datasets.arrays import DatasetArrays
 from cnnlabs.datasets.catalog import DATASETS
 from cnnlabs.datasets.errors import DatasetCorruptError, DatasetNotFoundError, SplitUnavailableError
 from cnnlabs.datasets.loader import load
-from cnnlabs.datasets.pipelines import pipeline
+from cnnlabs.datasets.pipelines import pipeline, to_float
 from cnnlabs.datasets.sources import Location, locate
 
 NAMES = tuple(DATASETS)
@@ -29,4 +29,5 @@ __all__ = [
     "load",
     "locate",
     "pipeline",
+    "to_float",
 ]

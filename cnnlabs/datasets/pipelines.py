@@ -1,4 +1,5 @@
-"""`pipeline`: NumPy arrays to a batched, shuffled, optionally augmented `tf.data.Dataset`."""
+"""`pipeline`: NumPy arrays to a batched, shuffled, optionally augmented `tf.data.Dataset`;
+`to_float`: the same padding and scaling for arrays kept in memory."""
 
 from __future__ import annotations
 
@@ -173,3 +174,47 @@ def pipeline(
 
     ds = ds.map(_to_float, num_parallel_calls=autotune)
     return ds.prefetch(autotune)
+
+
+def to_float(x, *, pad_to: int | None = None, subset: int | None = None) -> np.ndarray:
+    """uint8 images to float32 in [0, 1], zero-padded as `pipeline` pads them, as one array.
+
+    For what needs the images in memory rather than as a stream: a gradient taken on a
+    fixed batch, `model.predict` on the test set, a figure. The padding (centred, zeros)
+    and the scaling (divided by 255) are `pipeline`'s, so a model trained on a pipeline
+    sees the same pixels here.
+
+    Args:
+        x: uint8 NumPy array, shape (batch, height, width, channels), e.g. `data.x_test`.
+        pad_to: int or None, default None. Zero-pad to `pad_to x pad_to`, centred.
+        subset: int or None, default None. Keep the first `subset` examples only.
+
+    Returns:
+        float32 array of shape (subset or batch, pad_to or height, pad_to or width, channels).
+
+    Raises:
+        TypeError, ValueError: the messages of `pipeline` (not an array, not 4-D, not
+            uint8, `pad_to` smaller than the images, `subset` out of range).
+
+    Example:
+
+    >>> import numpy as np
+    >>> from cnnlabs.datasets import to_float
+    >>> x = np.full((5, 28, 28, 1), 255, dtype=np.uint8)
+    >>> images = to_float(x, pad_to=32, subset=3)
+    >>> images.shape, images.dtype, float(images[0, 0, 0, 0]), float(images[0, 2, 2, 0])
+    ((3, 32, 32, 1), dtype('float32'), 0.0, 1.0)
+
+    Used in: labs 04 (Inception), 05 (ResNet) and 06 (batch normalization), which train
+    on `pipeline` and keep a test set in memory.
+    """
+    _validate(x, None, 1, False, 0, False, pad_to, True, subset, False)
+    if subset is not None:
+        x = x[:subset]
+    images = x.astype(np.float32) * np.float32(1.0 / 255.0)  # as pipeline computes it
+    height, width = x.shape[1:3]
+    if pad_to is None or (pad_to, pad_to) == (height, width):
+        return images
+    top, left = (pad_to - height) // 2, (pad_to - width) // 2
+    return np.pad(images, ((0, 0), (top, pad_to - height - top), (left, pad_to - width - left),
+                           (0, 0)))

@@ -202,3 +202,34 @@ def test_bad_arguments_get_kind_errors(kwargs, error, message):
     with pytest.raises(error) as info:
         pipeline(args.pop("x"), args.pop("y"), **args)
     assert str(info.value) == message
+
+
+def test_to_float_gives_the_pipelines_pixels_as_one_array():
+    from cnnlabs.datasets import to_float
+
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 256, size=(7, 28, 28, 1), dtype=np.uint8)
+    y = np.arange(7)
+    streamed = np.concatenate(
+        [images.numpy() for images, _ in pipeline(x, y, batch_size=3, pad_to=32, subset=5)]
+    )
+    in_memory = to_float(x, pad_to=32, subset=5)
+    assert in_memory.dtype == np.float32 and in_memory.shape == (5, 32, 32, 1)
+    np.testing.assert_array_equal(in_memory, streamed)
+    np.testing.assert_allclose(to_float(x), x.astype(np.float32) / 255, rtol=1e-6)
+
+
+def test_to_float_refuses_what_pipeline_refuses_with_the_same_message():
+    from cnnlabs.datasets import to_float
+
+    x = np.zeros((4, 28, 28, 1), dtype=np.uint8)
+    with pytest.raises(ValueError) as error:
+        to_float(x, pad_to=20)
+    assert str(error.value) == (
+        "pad_to=20 must be an integer at least as large as the images (28 x 28); e.g. "
+        "pad_to=32 turns 28 x 28 MNIST into LeNet-5's 32 x 32 input."
+    )
+    with pytest.raises(ValueError, match=r"normalize=True scales uint8 pixels.*float32"):
+        to_float(x.astype(np.float32))
+    with pytest.raises(ValueError, match=r"subset=9 must be an integer from 1 to 4"):
+        to_float(x, subset=9)
