@@ -172,6 +172,8 @@ class Location:
         problem: the `DatasetCorruptError` message when a damaged file stopped the
             search, else None.
         expected: which files to put where.
+        synthetic: True when the copy found is synthetic data (a `SYNTHETIC.json`
+            marker beside the files, `cnnlabs data synth`): checked against the marker.
     """
 
     name: str
@@ -185,6 +187,7 @@ class Location:
     looked: tuple[str, ...]
     problem: str | None
     expected: str
+    synthetic: bool = False
 
     def describe(self) -> str:
         """A multi-line report: a headline, then one line per place looked at."""
@@ -197,6 +200,8 @@ class Location:
             missing = [s for s in SPLITS if s not in self.splits]
             only = f"; no {missing[0]} split here" if missing else ""
             check = "checksums verified" if self.verified else "checksums not verified"
+            if self.synthetic:
+                check += " against its SYNTHETIC.json marker: NOT the real dataset"
             head = f"{self.name}: found ({counts}{only}): {self.where}; {check}"
         lines = [head]
         if self.splits == ("test",):
@@ -253,5 +258,5 @@ def locate(name: str, data_dir: str | os.PathLike | None = None, *, verify: bool
     return Location(
         spec.name, spec.title, True, hit.splits, dict(hit.files),
         {s: len(hit.arrays[s][1]) for s in hit.splits}, f"{hit.describe()} (via {at})",
-        hit.verified, tuple(result.looked), None, spec.expected,
+        hit.verified, tuple(result.looked), None, spec.expected, hit.synthetic,
     )

@@ -54,11 +54,10 @@ def test_the_loader_reads_synthetic_data_verified_against_its_marker_and_says_so
     nearest = np.argmin(((x[:, None, :] - means[None]) ** 2).sum(axis=-1), axis=1)
     assert np.mean(nearest == data.y_train) > 0.9
     assert not np.array_equal(data.x_train[0], data.x_train[1])
-    assert (
-        locate(name, data_dir=synthetic)
-        .describe()
-        .splitlines()[0]
-        .startswith(f"{name}: found (200 train, 50 test): SYNTHETIC ")
+    headline = locate(name, data_dir=synthetic).describe().splitlines()[0]
+    assert headline.startswith(f"{name}: found (200 train, 50 test): SYNTHETIC ")
+    assert headline.endswith(
+        "; checksums verified against its SYNTHETIC.json marker: NOT the real dataset"
     )
 
 
