@@ -58,6 +58,10 @@ BATCH_SIZE = 128
 ABLATION_EPOCHS = PROFILE.pick(smoke=2, full=10)
 ABLATION_SEEDS = PROFILE.pick(smoke=(0, 1), full=(0, 1, 2))
 ABLATION_EXAMPLES = PROFILE.pick(smoke=3_000, full=None)  # None: the whole training split
+# The autograder's grade profile (no graded answer depends on them): the ablation runs the
+# paper's variant only, the confusion matrix predicts 256 test images (None: all of them).
+ABLATION_VARIANTS = PROFILE.pick(smoke=3, full=3, grade=1)
+PREDICT_EXAMPLES = PROFILE.pick(smoke=None, full=None, grade=256)
 
 # %% [markdown]
 # ## 1. Convolution by hand
@@ -489,7 +493,7 @@ print(f"Dataset: {data.source}")
 train_ds = datasets.pipeline(data.x_train, data.y_train, batch_size=BATCH_SIZE, training=True,
                              pad_to=32)
 test_ds = datasets.pipeline(data.x_test, data.y_test, batch_size=BATCH_SIZE, pad_to=32)
-x_test = np.concatenate([images.numpy() for images, _ in test_ds])  # for plots and predictions
+x_test = datasets.to_float(data.x_test, pad_to=32)  # pipeline's pixels, for plots, predictions
 y_test = data.y_test
 print(f"train {data.x_train.shape} -> batches of {BATCH_SIZE} x 32x32x1, test {x_test.shape}")
 
@@ -530,14 +534,15 @@ plotting.plot_filters(c1.get_weights()[0], title="The six learned 5x5 kernels of
 
 # %%
 first_conv = keras.Model(model.inputs, c1.output)
-maps = first_conv.predict(x_test[:1], verbose=0)
+maps = first_conv(x_test[:1]).numpy()
 plotting.plot_feature_maps(maps[0], title=f"C1 feature maps of a test digit (label {y_test[0]})",
                            ncols=6, panel_titles=[f"C1 map {i} (kernel {i})" for i in range(6)],
                            value_label="C1 output (after its activation)")
 
 # %%
-predictions = model.predict(x_test, verbose=0).argmax(axis=1)
-plotting.confusion_matrix(y_test, predictions, class_names=data.class_names,
+predictions = model.predict(x_test[:PREDICT_EXAMPLES], batch_size=BATCH_SIZE,
+                            verbose=0).argmax(axis=1)
+plotting.confusion_matrix(y_test[:PREDICT_EXAMPLES], predictions, class_names=data.class_names,
                           title="LeNet-5 on the MNIST test images: confusion matrix")
 
 # %% [markdown]
@@ -557,6 +562,7 @@ variants = {
     "sigmoid + average": {"activation": "sigmoid", "pooling": "average"},
     "ReLU + max": {"activation": "relu", "pooling": "max"},
 }
+variants = dict(list(variants.items())[:ABLATION_VARIANTS])
 ablation_ds = datasets.pipeline(data.x_train, data.y_train, batch_size=BATCH_SIZE, training=True,
                                 pad_to=32, subset=ABLATION_EXAMPLES)
 ablation_examples = len(data.x_train[:ABLATION_EXAMPLES])
