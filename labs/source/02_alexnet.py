@@ -48,21 +48,21 @@ check = checker("02_alexnet")
 # The budget. The lab is written for CIFAR-10 (32x32 colour images, 10 classes) on a
 # Colab GPU. CNNLABS_PROFILE=smoke (CI, grading, a laptop without CIFAR-10) uses
 # Fashion-MNIST instead, padded from 28x28 to 32x32, with small subsets. The autograder's
-# grade profile trains and predicts on 64 images only (no graded answer depends on them).
+# grade profile trains and predicts on 32 images only (no graded answer depends on them).
 PROFILE = get_profile()
 DATASET = PROFILE.pick(smoke="fashion_mnist", full="cifar10")
-TRAIN_EXAMPLES = PROFILE.pick(smoke=2_000, full=None, grade=64)  # None: the whole training split
+TRAIN_EXAMPLES = PROFILE.pick(smoke=2_000, full=None, grade=32)  # None: the whole training split
 # dryrun: predict 1,000 test images, not 10,000
-TEST_EXAMPLES = PROFILE.pick(smoke=1_000, full=None, grade=64, dryrun=1_000)
+TEST_EXAMPLES = PROFILE.pick(smoke=1_000, full=None, grade=32, dryrun=1_000)
 EPOCHS = PROFILE.pick(smoke=1, full=30)
 BATCH_SIZE = PROFILE.pick(smoke=32, full=128)
-SPEED_EXAMPLES = PROFILE.pick(smoke=1_500, full=10_000, grade=64)  # ReLU vs tanh, per epoch
+SPEED_EXAMPLES = PROFILE.pick(smoke=1_500, full=10_000, grade=32)  # ReLU vs tanh, per epoch
 SPEED_EPOCHS = PROFILE.pick(smoke=8, full=30)
 POOL_EPOCHS = PROFILE.pick(smoke=2, full=20)
 POOL_BATCH_SIZE = 128
 SEEDS = PROFILE.pick(smoke=(0,), full=(0, 1, 2))
 AUGMENT_EPOCHS = PROFILE.pick(smoke=3, full=15)  # data augmentation against none
-AUGMENT_EXAMPLES = PROFILE.pick(smoke=1_000, full=None, grade=64)
+AUGMENT_EXAMPLES = PROFILE.pick(smoke=1_000, full=None, grade=32)
 AUGMENT_SEEDS = PROFILE.pick(smoke=(0, 1), full=(0, 1, 2))
 
 # %% [markdown]

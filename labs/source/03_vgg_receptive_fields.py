@@ -47,11 +47,11 @@ check = checker("03_vgg_receptive_fields")
 # %% tags=["parameters"]
 # The budget. Written for CIFAR-10 on a Colab GPU; CNNLABS_PROFILE=smoke (CI, grading,
 # a laptop without CIFAR-10) uses Fashion-MNIST padded to 32x32, with small subsets. The
-# autograder's grade profile trains and tests on 64 images (no graded answer depends on them).
+# autograder's grade profile trains and tests on 32 images (no graded answer depends on them).
 PROFILE = get_profile()
 DATASET = PROFILE.pick(smoke="fashion_mnist", full="cifar10")
-TRAIN_EXAMPLES = PROFILE.pick(smoke=4_000, full=None, grade=64)  # None: the whole training split
-TEST_EXAMPLES = PROFILE.pick(smoke=1_000, full=None, grade=64)
+TRAIN_EXAMPLES = PROFILE.pick(smoke=4_000, full=None, grade=32)  # None: the whole training split
+TEST_EXAMPLES = PROFILE.pick(smoke=1_000, full=None, grade=32)
 EPOCHS = PROFILE.pick(smoke=2, full=30)
 BATCH_SIZE = PROFILE.pick(smoke=64, full=128)
 MODEL = PROFILE.pick(smoke="vgg11_small", full="vgg16_small")
@@ -61,7 +61,7 @@ MODEL_OPTIONS = PROFILE.pick(smoke={"width_multiplier": 0.25, "batch_norm": Fals
 ERF_IMAGES = PROFILE.pick(smoke=8, full=64)  # images averaged for the effective RF
 # Does depth help? Configuration A (8 convolutions) against D (13), same budget each.
 DEPTH_MODELS = ("vgg11_small", "vgg16_small")
-DEPTH_EXAMPLES = PROFILE.pick(smoke=2_000, full=20_000, grade=64)
+DEPTH_EXAMPLES = PROFILE.pick(smoke=2_000, full=20_000, grade=32)
 DEPTH_EPOCHS = PROFILE.pick(smoke=2, full=10)
 DEPTH_SEEDS = PROFILE.pick(smoke=(0, 1), full=(0, 1, 2))
 
