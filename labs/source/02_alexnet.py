@@ -64,6 +64,7 @@ SEEDS = PROFILE.pick(smoke=(0,), full=(0, 1, 2))
 AUGMENT_EPOCHS = PROFILE.pick(smoke=3, full=15)  # data augmentation against none
 AUGMENT_EXAMPLES = PROFILE.pick(smoke=1_000, full=None, grade=32)
 AUGMENT_SEEDS = PROFILE.pick(smoke=(0, 1), full=(0, 1, 2))
+COMPARED = PROFILE.pick(smoke=2, full=2, grade=1)  # pooling, augmentation: grade runs the first
 
 # %% [markdown]
 # ## 1. The first layer by hand
@@ -372,7 +373,7 @@ check("pool1_non_overlapping_size", pool1_non_overlapping_size)
 # %%
 pooling = {}
 start = time.perf_counter()
-for label, size in (("overlapping 3x3/2", 3), ("non-overlapping 2x2/2", 2)):
+for label, size in (("overlapping 3x3/2", 3), ("non-overlapping 2x2/2", 2))[:COMPARED]:
     pooling[label] = train_seeds(
         lambda size=size: small_convnet("relu", pool_size=size, input_shape=INPUT_SHAPE),
         datasets.pipeline(x_train, y_train, batch_size=POOL_BATCH_SIZE, training=True,
@@ -504,7 +505,7 @@ plotting.confusion_matrix(y_test, predictions, class_names=data.class_names,
 # %%
 augmentation = {}
 start = time.perf_counter()
-for label, augment in (("no augmentation", False), ("random crops + flips", True)):
+for label, augment in (("no augmentation", False), ("random crops + flips", True))[:COMPARED]:
     augmentation[label] = train_seeds(
         lambda: small_convnet("relu", input_shape=INPUT_SHAPE),
         datasets.pipeline(x_train, y_train, batch_size=POOL_BATCH_SIZE, training=True,
