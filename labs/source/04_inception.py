@@ -434,8 +434,13 @@ for model in (googlenet, plain):
     print(f"{model.name:<18} {table.total_params:>10,} parameters  "
           f"{table.total_macs / 1e6:>8.1f} M MACs per image")
 formula = plain_cnn_params(width, INPUT_SHAPE[-1], num_classes)
-print(f"(width {width}: the formulas count {formula:,} parameters for the plain CNN, Keras "
-      f"{plain.count_params():,}{'' if formula == plain.count_params() else ': they DIFFER'})")
+if formula != plain.count_params():
+    raise RuntimeError(
+        f"plain_cnn_params counts {formula:,} parameters for width {width}, Keras "
+        f"{plain.count_params():,}: the formula no longer describes plain_cnn. Make it follow "
+        "PLAIN_STAGES again.")
+print(f"(plain CNN width {width}: the formulas of Section 3 count its {formula:,} parameters, "
+      "as Keras does)")
 
 # %% [markdown]
 # *Budget.* Both networks are small: about 8 M (GoogLeNet) and 16 M (plain) MACs per
