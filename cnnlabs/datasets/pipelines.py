@@ -130,9 +130,10 @@ def pipeline(
     (the augmentation); LeCun et al., "Gradient-Based Learning Applied to Document
     Recognition", 1998 (32 x 32 inputs).
 
-    Used in: labs 01 (LeNet-5, `pad_to=32`), 02 (AlexNet, `pad_to=32`; `augment=True` in
-    its data-augmentation section) and 03 (VGG, `pad_to=32`); the other labs build their
-    inputs themselves.
+    Used in: every lab's training data: 01 (LeNet-5, `pad_to=32`), 02 (AlexNet,
+    `pad_to=32`; `augment=True` in its data-augmentation section), 03 (VGG), 04
+    (Inception) and 05 (ResNet) with `pad_to=32`, 06 (batch normalization), 07 (the
+    source task's pretraining).
     """
     y = _validate(x, y, batch_size, training, seed, augment, pad_to, normalize, subset, cache)
     import tensorflow as tf
@@ -205,8 +206,9 @@ def to_float(x, *, pad_to: int | None = None, subset: int | None = None) -> np.n
     >>> images.shape, images.dtype, float(images[0, 0, 0, 0]), float(images[0, 2, 2, 0])
     ((3, 32, 32, 1), dtype('float32'), 0.0, 1.0)
 
-    Used in: labs 04 (Inception), 05 (ResNet) and 06 (batch normalization), which train
-    on `pipeline` and keep a test set in memory.
+    Used in: labs 01-03 (test images for predictions and figures), 05 (ResNet: the
+    gradient batch and the lesion study's images), 06 (batch normalization: the test
+    set) and 07 (the MNIST target set), which train on `pipeline`.
     """
     _validate(x, None, 1, False, 0, False, pad_to, True, subset, False)
     if subset is not None:
