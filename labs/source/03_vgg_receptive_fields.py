@@ -45,8 +45,8 @@ seed_everything(0)
 check = checker("03_vgg_receptive_fields")
 
 # %% tags=["parameters"]
-# The budget. Written for CIFAR-10 on a Colab GPU; CNNLABS_PROFILE=smoke (CI, grading,
-# a laptop without CIFAR-10) uses Fashion-MNIST padded to 32x32, with small subsets. The
+# The budget. Written for CIFAR-10 on a Colab GPU; CNNLABS_PROFILE=smoke (CI, a
+# laptop without CIFAR-10) uses Fashion-MNIST padded to 32x32, with small subsets. The
 # autograder's grade profile trains and tests on 32 images (no graded answer depends on them).
 PROFILE = get_profile()
 DATASET = PROFILE.pick(smoke="fashion_mnist", full="cifar10")
