@@ -49,8 +49,8 @@ check = checker("01_lenet5")
 # The budget of this run. CNNLABS_PROFILE=smoke (CI, a laptop) trains on the
 # 10,000-image MNIST test set, explicitly carved into 8,000 training and 2,000 test
 # images; the full profile (the default, for a Colab GPU) uses the real 60,000/10,000
-# split. The autograder's grade profile trains one epoch on 256 images (no graded
-# answer depends on training).
+# split. The grade profile (in which submissions are graded) trains one epoch on 256
+# images (no graded answer depends on training).
 PROFILE = get_profile()
 DATASET = "mnist"
 TRAIN_FROM_TEST = PROFILE.pick(smoke=8_000, full=None)
@@ -59,7 +59,7 @@ BATCH_SIZE = 128
 ABLATION_EPOCHS = PROFILE.pick(smoke=2, full=10)
 ABLATION_SEEDS = PROFILE.pick(smoke=(0, 1), full=(0, 1, 2))
 ABLATION_EXAMPLES = PROFILE.pick(smoke=3_000, full=None)  # None: the whole training split
-# The autograder's grade profile (no graded answer depends on them): the ablation runs the
+# In the grade profile (no graded answer depends on them) the ablation runs the
 # paper's variant only, the confusion matrix predicts 256 test images (None: all of them).
 ABLATION_VARIANTS = PROFILE.pick(smoke=3, full=3, grade=1)
 PREDICT_EXAMPLES = PROFILE.pick(smoke=None, full=None, grade=256)

@@ -45,10 +45,10 @@ seed_everything(0)
 check = checker("02_alexnet")
 
 # %% tags=["parameters"]
-# The budget. The lab is written for CIFAR-10 (32x32 colour images, 10 classes) on a
-# Colab GPU. CNNLABS_PROFILE=smoke (CI, a laptop without CIFAR-10) uses
-# Fashion-MNIST instead, padded from 28x28 to 32x32, with small subsets. The autograder's
-# grade profile trains and predicts on 32 images only (no graded answer depends on them).
+# The budget. The lab is written for CIFAR-10 (32x32 colour images, 10 classes) on a Colab
+# GPU. CNNLABS_PROFILE=smoke (CI, a laptop without CIFAR-10) uses Fashion-MNIST instead,
+# padded from 28x28 to 32x32, with small subsets. The grade profile (in which submissions
+# are graded) trains and predicts on 32 images only (no graded answer depends on them).
 PROFILE = get_profile()
 DATASET = PROFILE.pick(smoke="fashion_mnist", full="cifar10")
 TRAIN_EXAMPLES = PROFILE.pick(smoke=2_000, full=None, grade=32)  # None: the whole training split

@@ -47,7 +47,8 @@ check = checker("03_vgg_receptive_fields")
 # %% tags=["parameters"]
 # The budget. Written for CIFAR-10 on a Colab GPU; CNNLABS_PROFILE=smoke (CI, a
 # laptop without CIFAR-10) uses Fashion-MNIST padded to 32x32, with small subsets. The
-# autograder's grade profile trains and tests on 32 images (no graded answer depends on them).
+# grade profile (in which submissions are graded) trains and tests on 32 images (no graded
+# answer depends on them).
 PROFILE = get_profile()
 DATASET = PROFILE.pick(smoke="fashion_mnist", full="cifar10")
 TRAIN_EXAMPLES = PROFILE.pick(smoke=4_000, full=None, grade=32)  # None: the whole training split

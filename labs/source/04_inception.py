@@ -45,9 +45,9 @@ check = checker("04_inception")
 # %% tags=["parameters"]
 # The budget of this run. CNNLABS_PROFILE=smoke (CI, a laptop) trains on 2,000
 # Fashion-MNIST images padded to 32x32 for 2 epochs; the full profile (the default, for a
-# Colab GPU) trains on all 50,000 CIFAR-10 training images; the grade profile (the
-# autograder) trains each network for one step of 64 images with one seed: enough to run
-# every cell, not to learn anything.
+# Colab GPU) trains on all 50,000 CIFAR-10 training images; the grade profile (in which
+# submissions are graded) trains each network for one step of 64 images with one seed:
+# enough to run every cell, not to learn anything.
 PROFILE = get_profile()
 DATASET = PROFILE.pick(smoke="fashion_mnist", full="cifar10")
 TRAIN_EXAMPLES = PROFILE.pick(smoke=2_000, full=None, grade=64)  # None: the whole training split

@@ -49,12 +49,12 @@ seed_everything(0)
 check = checker("05_resnet")
 
 # %% tags=["parameters"]
-# The budget of this run. The full profile (the default, for a Colab GPU) runs the
-# paper's comparison at depths 20 and 56 on CIFAR-10. CNNLABS_PROFILE=smoke (CI, a
-# laptop) cannot train 56-layer networks on 2 CPU cores in two minutes, so it uses
-# depths 8 and 14 on 1,000 Fashion-MNIST images padded to 32x32: it checks that every
-# cell runs and that the networks learn, not the paper's result. The grade profile (the
-# autograder) trains each network for one step of 64 images: enough to run every cell.
+# The budget of this run. The full profile (the default, for a Colab GPU) runs the paper's
+# comparison at depths 20 and 56 on CIFAR-10. CNNLABS_PROFILE=smoke (CI, a laptop) cannot
+# train 56-layer networks on 2 CPU cores in two minutes, so it uses depths 8 and 14 on
+# 1,000 Fashion-MNIST images padded to 32x32: it checks that every cell runs and that the
+# networks learn, not the paper's result. The grade profile (in which submissions are
+# graded) trains each network for one step of 64 images: enough to run every cell.
 PROFILE = get_profile()
 DATASET = PROFILE.pick(smoke="fashion_mnist", full="cifar10")
 DEPTHS = PROFILE.pick(smoke=(8, 14), full=(20, 56), grade=(8,))  # grade: the grading budget

@@ -63,8 +63,9 @@ check = checker("07_efficient_transfer")
 # MobileNetV2 with its ImageNet weights to 500 labelled flower photos (tf_flowers, from
 # tensorflow-datasets, downloaded). CNNLABS_PROFILE=smoke (CI, a laptop, offline)
 # pretrains the lab's own small network on 6,000 Fashion-MNIST images and transfers it
-# to 300 MNIST digits: the same steps on data that is on this machine. The autograder's
-# grade profile pretrains on 64 images and transfers to 32 (no graded answer depends on them).
+# to 300 MNIST digits: the same steps on data that is on this machine. The
+# grade profile (in which submissions are graded) pretrains on 64 images and transfers to
+# 32 (no graded answer depends on them).
 PROFILE = get_profile()
 SOURCE_DATASET = PROFILE.pick(smoke="fashion_mnist", full="imagenet (keras.applications weights)")
 TARGET_DATASET = PROFILE.pick(smoke="mnist", full="tf_flowers")
