@@ -27,8 +27,6 @@ ROOT = Path(__file__).resolve().parents[2]
 LABS = available_labs(ROOT)
 
 pytestmark = pytest.mark.dryrun
-# One xdist group per lab (conftest.py): under `--dist loadgroup` both workers share the labs.
-XDIST_GROUP_BY_LAB = True
 
 # Labs whose full profile needs what no synthetic file stands in for (the dry run is
 # offline); each is skipped with its reason, so the tier says what it did not run.

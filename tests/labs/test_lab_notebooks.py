@@ -32,8 +32,6 @@ ROOT = Path(__file__).resolve().parents[2]
 LABS = available_labs(ROOT)
 
 pytestmark = pytest.mark.notebooks
-# One xdist group per lab (conftest.py): under `--dist loadgroup` both workers share the labs.
-XDIST_GROUP_BY_LAB = True
 
 
 @pytest.fixture(autouse=True)
