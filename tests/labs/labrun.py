@@ -29,10 +29,15 @@ def run_all(nb, tmp_path) -> str:
     NotebookClient(
         nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     ).execute()
+    return stdout(nb)
+
+
+def stdout(nb) -> str:
+    """Everything an executed notebook's code cells printed (their stream outputs)."""
     return "".join(
         o.get("text", "")
         for c in nb.cells
         if c.cell_type == "code"
-        for o in c.outputs
+        for o in c.get("outputs", [])
         if o.get("output_type") == "stream"
     )

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from labrun import stdout
 
 from autograder.assign import available_labs
 from cnnlabs.datasets.synthetic import write_synthetic
@@ -45,16 +46,6 @@ def synthetic_data(tmp_path_factory) -> Path:
     return root
 
 
-def _stdout(nb) -> str:
-    return "".join(
-        output.get("text", "")
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for output in cell.get("outputs", [])
-        if output.get("output_type") == "stream"
-    )
-
-
 @pytest.mark.parametrize("lab", LABS)
 def test_the_solution_runs_top_to_bottom_in_the_dry_run_of_the_full_profile(
     lab, synthetic_data, monkeypatch, tmp_path
@@ -73,7 +64,7 @@ def test_the_solution_runs_top_to_bottom_in_the_dry_run_of_the_full_profile(
         nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
     ).execute()  # raises CellExecutionError, naming the cell, if any cell fails
     print(f"{lab}: dry run of the full profile in {time.perf_counter() - start:.0f} s")
-    text = _stdout(nb)
+    text = stdout(nb)
     # Every output says what it is: the profile banner, and the loader's banner for the
     # synthetic data.
     assert "profile dryrun." in text and "*** DRY RUN of the full profile" in text

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from labrun import run_all
 
 from autograder.assign import Lab, available_labs
 
@@ -45,30 +46,10 @@ def grade_profile(monkeypatch):
             monkeypatch.setenv("CNNLABS_DATA_DIR", str(shared))
 
 
-def _run(path: Path, tmp_path: Path) -> nbformat.NotebookNode:
-    from nbclient import NotebookClient
-
-    nb = nbformat.read(path, as_version=4)
-    NotebookClient(
-        nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
-    ).execute()
-    return nb
-
-
-def _stdout(nb) -> str:
-    return "".join(
-        output.get("text", "")
-        for cell in nb.cells
-        if cell.cell_type == "code"
-        for output in cell.outputs
-        if output.get("output_type") == "stream"
-    )
-
-
 @pytest.mark.parametrize("lab", LABS)
 def test_untouched_student_notebook_gives_its_feedback_on_run_all(lab, tmp_path):
-    nb = _run(Lab(lab, ROOT).notebook("student"), tmp_path)  # raises if a cell raises
-    out = _stdout(nb)
+    nb = nbformat.read(Lab(lab, ROOT).notebook("student"), as_version=4)
+    out = run_all(nb, tmp_path)  # raises if a cell raises
     assert "not attempted yet" in out
     assert "using the reference implementation so the rest of the lab runs" in out
     assert "public tests passed" not in out
