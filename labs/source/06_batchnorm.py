@@ -50,8 +50,9 @@ check = checker("06_batchnorm")
 # %% tags=["parameters"]
 # The budget of this run. CNNLABS_PROFILE=smoke (CI, a laptop) uses 3,000
 # Fashion-MNIST images and a short sweep; the full profile (the default, for a Colab
-# GPU) uses CIFAR-10 with 20,000 training images and a wider sweep. The
-# grade profile (in which submissions are graded) trains and tests on 64 images (no graded answer depends on them).
+# GPU) uses CIFAR-10 with 20,000 training images and a wider sweep. The grade profile
+# (in which submissions are graded) trains and tests on 64 images (no graded answer
+# depends on them).
 PROFILE = get_profile()
 DATASET = PROFILE.pick(smoke="fashion_mnist", full="cifar10")
 # grade: the grader runs every cell in seconds; no graded answer depends on training
