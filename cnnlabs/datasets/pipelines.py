@@ -210,7 +210,8 @@ def to_float(x, *, pad_to: int | None = None, subset: int | None = None) -> np.n
     gradient batch and the lesion study's images), 06 (batch normalization: the test
     set) and 07 (the MNIST target set), which train on `pipeline`.
     """
-    _validate(x, None, 1, False, 0, False, pad_to, True, subset, False)
+    _validate(x, None, batch_size=1, training=False, seed=0, augment=False, pad_to=pad_to,
+              normalize=True, subset=subset, cache=False)  # pipeline's checks of x, pad_to, subset
     if subset is not None:
         x = x[:subset]
     images = x.astype(np.float32) * np.float32(1.0 / 255.0)  # as pipeline computes it
