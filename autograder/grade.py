@@ -235,18 +235,68 @@ def whole_failure(spec, name, key, status, reason, sandbox="not run") -> Submiss
     )
 
 
-def _judge_question(spec, question, plans, scratch: Path, nonce: str, export_event):
-    """Reads the kernel's records for one question and judges every case.
+def _judge_questions(spec, plans, scratch: Path, nonce: str, exported: dict) -> dict:
+    """Reads the kernel's records and judges every case; returns ``{question id: (tests, tamper)}``.
 
-    Plain answers are judged here; model answers (kind ``"model"``) are rebuilt
-    and judged in a worker process under limits (``autograder.modeljudge``). A
-    reference that raises makes that case ``grader_error``, never a wrong answer.
+    Plain answers are judged here; model answers (kind ``"model"``), of every
+    question at once, are rebuilt and judged in a worker process under limits
+    (``autograder.modeljudge``). A reference that raises makes that case
+    ``grader_error``, never a wrong answer.
     """
     from autograder import modeljudge
 
+    judged, items, where = {}, [], []
+    for question in spec.questions:
+        tests, tamper, models = _judge_plain(
+            spec, question, plans[question.id], scratch, nonce, exported.get(question.id)
+        )
+        judged[question.id] = (tests, tamper)
+        points = case_points(spec, question)
+        for k, case, record in models:
+            public, inputs = plans[question.id][k][1], plans[question.id][k][2]
+            if not record.get("model"):
+                tests[k] = TestResult(
+                    case.name, public, FAILED, 0.0, points[k], "no model was exported", case.hint
+                )
+                continue
+            try:
+                expected = expected_value(case, inputs)
+            except Exception:
+                tests[k] = _reference_failed(case, public, points[k])
+                continue
+            stem = f"{nonce}_out_{question.id}_{k}"
+            items.append(
+                (
+                    question,
+                    case,
+                    expected,
+                    scratch / f"{stem}_model.json",
+                    scratch / f"{stem}_model.weights.h5",
+                )
+            )
+            where.append((question, k, public, points[k]))
+    verdicts = modeljudge.judge_models(spec, items) if items else {}
+    for question, k, public, points in where:
+        case = plans[question.id][k][0]
+        status, message = verdicts.get(
+            (question.id, case.name), (FAILED, "the model could not be judged.")
+        )
+        score = points if status == PASSED else 0.0
+        hint = case.hint if status != PASSED else ""
+        judged[question.id][0][k] = TestResult(
+            case.name, public, status, score, points, message, hint
+        )
+    return {
+        qid: ([t for t in tests if t is not None], tamper)
+        for qid, (tests, tamper) in judged.items()
+    }
+
+
+def _judge_plain(spec, question, plans, scratch: Path, nonce: str, export_event):
+    """One question's plain cases judged; returns (tests with None for models, tamper, models)."""
     points = case_points(spec, question)
     tests: list[TestResult | None] = []
-    models = []  # (index, case, expected, config path, weights path)
+    models = []  # (index, case, record)
     tamper = ""
     for k, (case, public, inputs) in enumerate(plans):
         stem = f"{nonce}_out_{question.id}_{k}"
@@ -264,7 +314,7 @@ def _judge_question(spec, question, plans, scratch: Path, nonce: str, export_eve
             outcome = CaseOutcome(case.name, TAMPERING, str(exc))
         if outcome is None:
             outcome = _judge_record(question, case, public, inputs, record)
-        if outcome is None:  # a model answer: judged below, in a worker
+        if outcome is None:  # a model answer: judged with the others, in a worker
             models.append((k, case, record))
             tests.append(None)
             continue
@@ -274,31 +324,7 @@ def _judge_question(spec, question, plans, scratch: Path, nonce: str, export_eve
                 case.name, public, outcome.status, score, points[k], outcome.message, outcome.hint
             )
         )
-    jobs, where = [], []
-    for k, case, record in models:
-        stem = f"{nonce}_out_{question.id}_{k}"
-        if not record.get("model"):
-            tests[k] = TestResult(
-                case.name, plans[k][1], FAILED, 0.0, points[k], "no model was exported", case.hint
-            )
-            continue
-        try:
-            expected = expected_value(case, plans[k][2])
-        except Exception:
-            tests[k] = _reference_failed(case, plans[k][1], points[k])
-            continue
-        jobs.append(
-            (case, expected, scratch / f"{stem}_model.json", scratch / f"{stem}_model.weights.h5")
-        )
-        where.append(k)
-    verdicts = modeljudge.judge_models(spec, question, jobs) if jobs else {}
-    for k in where:
-        case, public = plans[k][0], plans[k][1]
-        status, message = verdicts.get(case.name, (FAILED, "the model could not be judged."))
-        score = points[k] if status == PASSED else 0.0
-        hint = case.hint if status != PASSED else ""
-        tests[k] = TestResult(case.name, public, status, score, points[k], message, hint)
-    return [t for t in tests if t is not None], tamper
+    return tests, tamper, models
 
 
 def _reference_failed(case, public: bool, points: float) -> TestResult:
@@ -561,15 +587,9 @@ def _grade_sources(spec, sources, name, key, limits, slot, hidden_seed, out_dir)
             )
         events_text = _events_text(events)
         questions = []
+        judged = _judge_questions(spec, plans, sandbox.scratch, nonce, exported)
         for question in spec.questions:
-            tests, tamper = _judge_question(
-                spec,
-                question,
-                plans[question.id],
-                sandbox.scratch,
-                nonce,
-                exported.get(question.id),
-            )
+            tests, tamper = judged[question.id]
             score, status, reason = _summarize(question, tests, events_text)
             if tamper:
                 reason = f"tampering detected: {tamper}"

@@ -14,7 +14,9 @@ so the grader never rebuilds it in its own process:
    after ``MODEL_TIMEOUT`` seconds. The worker also refuses a built model above
    the parameter cap (layers whose config does not say their size).
 
-Any failure costs the cases of that question only.
+One worker judges all of a submission's models (TensorFlow is imported once, not
+once per question). Any failure costs the case it happened on only: a fresh
+worker goes on with the rest.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from autograder import plainio
 
 MAX_MODEL_PARAMS = 20_000_000  # the labs' models have < 1 million
 MODEL_ADDRESS_SPACE = 12 * 2**30  # TensorFlow alone reserves ~4 GiB of address space
-MODEL_TIMEOUT = 180.0  # seconds for one question's models: TF import, rebuilds, checks
+MODEL_TIMEOUT = 180.0  # seconds for one worker: TF import, a submission's rebuilds and checks
 MAX_MODEL_BYTES = 256 * 2**20
 OOM, TIMEOUT, FAILED = "oom", "timeout", "failed"
 
@@ -151,95 +153,119 @@ def too_large(n: int) -> str:
 # ---------------------------------------------------------------- the trusted side
 
 
-def judge_models(spec, question, jobs) -> dict:
-    """Judges the model answers of one question in a worker; returns ``{case name: outcome}``.
+def judge_models(spec, items) -> dict:
+    """Judges a submission's model answers in one worker; returns ``{(question id, case name): outcome}``.
+
+    One worker (one TensorFlow import) judges every model case of the submission,
+    in order, and records each verdict as soon as it has it. When the worker dies
+    (out of memory, a crash) or runs past ``MODEL_TIMEOUT``, the case it was on gets
+    that verdict and a fresh worker goes on with the cases after it, so a failure
+    costs one case only. A submission gets at most one worker per question with
+    model answers (the bound it had when each question had its own).
 
     Args:
         spec: the ``LabSpec`` (its lab, questions file and hidden folder are passed
             to the worker, which loads the same cases).
-        question: the ``Question`` (kind ``"model"``).
-        jobs: list of ``(case, expected, config_path, weights_path)``; the paths are
-            the files the kernel wrote (opened with ``O_NOFOLLOW`` and size caps).
+        items: list of ``(question, case, expected, config_path, weights_path)``; the
+            paths are the files the kernel wrote (opened with ``O_NOFOLLOW`` and size
+            caps).
 
     Returns:
-        dict case name -> ``(status, message)``; status ``passed``/``failed``/
-        ``oom``/``timeout``.
+        dict ``(question id, case name)`` -> ``(status, message)``; status
+        ``passed``/``failed``/``oom``/``timeout``.
     """
     results: dict = {}
     tmp = Path(tempfile.mkdtemp(prefix="cnnlabs-model-"))
     try:
         cases = []
-        for k, (case, expected, config_path, weights_path) in enumerate(jobs):
+        for k, (question, case, expected, config_path, weights_path) in enumerate(items):
+            key = (question.id, case.name)
             try:
                 config = plainio.open_regular(config_path, plainio.MAX_JSON_BYTES)
                 check_size(config.decode("utf-8", "replace"))
                 weights = plainio.open_regular(weights_path, MAX_MODEL_BYTES)
             except (ModelTooLarge, plainio.TamperError, FileNotFoundError) as exc:
                 message = str(exc) if not isinstance(exc, FileNotFoundError) else "no model file"
-                results[case.name] = (FAILED, f"the model could not be rebuilt safely: {message}")
+                results[key] = (FAILED, f"the model could not be rebuilt safely: {message}")
                 continue
             (tmp / f"m{k}.json").write_bytes(config)
             (tmp / f"m{k}.weights.h5").write_bytes(weights)
             plainio.write(tmp, f"e{k}", {"expected": expected}, mode=0o600)
-            cases.append({"k": k, "name": case.name})
-        if not cases:
-            return results
-        job = {
-            "lab": spec.lab,
-            "questions_path": str(spec.questions_path) if spec.questions_path else None,
-            "hidden_dir": str(spec.hidden_dir) if spec.hidden_dir else None,
-            "question": question.id,
-            "cases": cases,
-            "address_space": MODEL_ADDRESS_SPACE,
-            "max_params": MAX_MODEL_PARAMS,
-        }
-        (tmp / "job.json").write_text(json.dumps(job))
-        env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3"}
-        try:
-            proc = subprocess.run(
-                [sys.executable, "-m", "autograder.modeljudge", str(tmp)],
-                capture_output=True,
-                text=True,
-                timeout=MODEL_TIMEOUT,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                start_new_session=True,  # a terminal's Ctrl-C stops the grader, not this judge
-            )
-        except subprocess.TimeoutExpired:
+            cases.append({"k": k, "question": question.id, "name": case.name})
+        workers = len({case["question"] for case in cases})
+        while cases:
+            verdicts, failure = _run_worker(spec, tmp, cases)
+            workers -= 1
             for case in cases:
-                results[case["name"]] = (
-                    TIMEOUT,
-                    f"rebuilding and checking the model took more than {MODEL_TIMEOUT:g} s.",
-                )
-            return results
-        try:
-            out = plainio.read_json(tmp / "out.json")
-        except (FileNotFoundError, plainio.TamperError):
-            out = None
-        if not isinstance(out, dict):
+                verdict = verdicts.get(str(case["k"]))
+                if isinstance(verdict, list) and len(verdict) == 2:
+                    results[(case["question"], case["name"])] = (str(verdict[0]), str(verdict[1]))
+            cases = [c for c in cases if (c["question"], c["name"]) not in results]
+            if not cases:
+                break
+            if failure is None:  # it finished without a word on these
+                failure = (FAILED, "the model could not be judged.")
+                workers = 0
+            results[(cases[0]["question"], cases[0]["name"])] = failure  # the case it was on
+            cases = cases[1:]
+            if workers <= 0:
+                for case in cases:
+                    results[(case["question"], case["name"])] = failure
+                break
+        return results
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _run_worker(spec, tmp: Path, cases: list[dict]) -> tuple[dict, tuple[str, str] | None]:
+    """Runs one worker on ``cases``; returns (verdicts it wrote, the failure that stopped it or None)."""
+    job = {
+        "lab": spec.lab,
+        "questions_path": str(spec.questions_path) if spec.questions_path else None,
+        "hidden_dir": str(spec.hidden_dir) if spec.hidden_dir else None,
+        "cases": cases,
+        "address_space": MODEL_ADDRESS_SPACE,
+        "max_params": MAX_MODEL_PARAMS,
+    }
+    (tmp / "job.json").write_text(json.dumps(job))
+    (tmp / "out.json").unlink(missing_ok=True)
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3"}
+    failure = None
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "autograder.modeljudge", str(tmp)],
+            capture_output=True,
+            text=True,
+            timeout=MODEL_TIMEOUT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,  # a terminal's Ctrl-C stops the grader, not this judge
+        )
+    except subprocess.TimeoutExpired:
+        failure = (
+            TIMEOUT,
+            f"rebuilding and checking the model took more than {MODEL_TIMEOUT:g} s.",
+        )
+    else:
+        if proc.returncode != 0:
             memory = proc.returncode < 0 or any(
                 sign in proc.stderr
                 for sign in ("MemoryError", "ResourceExhausted", "bad_alloc", "Cannot allocate")
             )
-            for case in cases:
-                results[case["name"]] = (
-                    (
-                        OOM,
-                        "rebuilding the model needed more than "
-                        f"{MODEL_ADDRESS_SPACE // 2**30} GiB of memory.",
-                    )
-                    if memory
-                    else (FAILED, "the model could not be rebuilt safely: the check crashed.")
+            failure = (
+                (
+                    OOM,
+                    "rebuilding the model needed more than "
+                    f"{MODEL_ADDRESS_SPACE // 2**30} GiB of memory.",
                 )
-            return results
-        for case in cases:
-            verdict = out.get(case["name"])
-            if not (isinstance(verdict, list) and len(verdict) == 2):
-                verdict = (FAILED, "the model could not be judged.")
-            results[case["name"]] = (str(verdict[0]), str(verdict[1]))
-        return results
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+                if memory
+                else (FAILED, "the model could not be rebuilt safely: the check crashed.")
+            )
+    try:
+        out = plainio.read_json(tmp / "out.json")
+    except (FileNotFoundError, plainio.TamperError):
+        out = None
+    return (out if isinstance(out, dict) else {}), failure
 
 
 # ---------------------------------------------------------------- the worker
@@ -252,27 +278,32 @@ def _worker(folder: Path, job: dict) -> None:
 
     max_params = int(job.get("max_params") or MAX_MODEL_PARAMS)
     spec = load_lab(job["lab"], hidden_dir=job["hidden_dir"], questions_path=job["questions_path"])
-    (question,) = [q for q in spec.questions if q.id == job["question"]]
-    by_name = {c.name: c for c in (*question.public, *spec.hidden.get(question.id, ()))}
+    questions = {q.id: q for q in spec.questions}
     out = {}
     for item in job["cases"]:
-        k, case = item["k"], by_name[item["name"]]
+        k, question = item["k"], questions[item["question"]]
+        by_name = {c.name: c for c in (*question.public, *spec.hidden.get(question.id, ()))}
+        case = by_name[item["name"]]
         expected = _read_expected(folder, k)
         try:
             model = rebuild_model((folder / f"m{k}.json").read_text(), folder / f"m{k}.weights.h5")
         except MemoryError:
             raise  # the exit status tells the grader
         except Exception as exc:
-            out[case.name] = (FAILED, f"the model could not be rebuilt safely: {exc}")
-            continue
-        n = model.count_params()
-        if n > max_params:
-            out[case.name] = (FAILED, f"the model could not be rebuilt safely: {too_large(n)}")
-            continue
-        outcome = judge(question, case, expected, model)
-        out[case.name] = (outcome.status, outcome.message)
-        del model
-    (folder / "out.json").write_text(json.dumps(out))
+            out[str(k)] = (FAILED, f"the model could not be rebuilt safely: {exc}")
+        else:
+            n = model.count_params()
+            if n > max_params:
+                out[str(k)] = (FAILED, f"the model could not be rebuilt safely: {too_large(n)}")
+            else:
+                outcome = judge(question, case, expected, model)
+                out[str(k)] = (outcome.status, outcome.message)
+            del model
+        # Each verdict is on disk before the next case starts: if that one kills the
+        # worker, the grader keeps these and knows which case it was on.
+        partial = folder / "out.json.part"
+        partial.write_text(json.dumps(out))
+        os.replace(partial, folder / "out.json")
 
 
 def _read_expected(folder: Path, k: int):

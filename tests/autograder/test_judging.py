@@ -160,9 +160,9 @@ def test_a_model_too_large_is_refused_before_it_is_built(tmp_path):
     weights = tmp_path / "m_model.weights.h5"
     weights.write_bytes(b"\x89HDF\r\n\x1a\n")
     assert config_params(json.loads(config.read_text())) == 785 * 250_000
-    verdicts = judge_models(spec, question, [(case, None, config, weights)])
+    verdicts = judge_models(spec, [(question, case, None, config, weights)])
     assert verdicts == {
-        case.name: (
+        (question.id, case.name): (
             "failed",
             "the model could not be rebuilt safely: the model is too large: 196,250,000 "
             f"parameters, more than the {MAX_MODEL_PARAMS:,} the grader rebuilds; check the "
@@ -171,13 +171,62 @@ def test_a_model_too_large_is_refused_before_it_is_built(tmp_path):
     }
 
 
+@pytest.mark.slow  # two workers, two TensorFlow imports
+def test_one_worker_judges_every_model_and_a_crash_costs_only_its_case(tmp_path):
+    import keras
+
+    from cnnlabs.checks.modelio import export_model
+
+    spec = load_lab(
+        "96_model_worker", questions_path=f.FIXTURES / "lab96_model_worker.py", hidden_dir=f.HIDDEN
+    )
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    items = []
+    for question in spec.questions:
+        (case,) = question.public
+        config, weights = export_model(model, tmp_path, question.id)
+        items.append((question, case, None, config, weights))
+    verdicts = judge_models(spec, items)
+    assert verdicts[("crash", "crash")] == (
+        "failed",
+        "the model could not be rebuilt safely: the check crashed.",
+    )
+    (first_status, first), (last_status, last) = (
+        verdicts[("first", "first")],
+        verdicts[("last", "last")],
+    )
+    assert first_status == last_status == "failed"
+    assert first.startswith("judged by worker ") and last.startswith("judged by worker ")
+    assert first != last  # the case after the crash went to a fresh worker
+
+
+def test_questions_share_one_worker(tmp_path):
+    import keras
+
+    from cnnlabs.checks.modelio import export_model
+
+    spec = load_lab(
+        "96_model_worker", questions_path=f.FIXTURES / "lab96_model_worker.py", hidden_dir=f.HIDDEN
+    )
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+    items = []
+    for question in (spec.questions[0], spec.questions[2]):  # first and last, no crash
+        (case,) = question.public
+        config, weights = export_model(model, tmp_path, question.id)
+        items.append((question, case, None, config, weights))
+    verdicts = judge_models(spec, items)
+    assert verdicts[("first", "first")] == verdicts[("last", "last")]  # the same worker's pid
+    assert verdicts[("first", "first")][1].startswith("judged by worker ")
+
+
 def _tiny_job(tmp_path):
     spec = load_lab("98_models", questions_path=MODELS, hidden_dir=f.HIDDEN)
     (question,) = spec.questions
     (case,) = question.public
     (tmp_path / "c.json").write_text(_dense_config(3, 4))
     (tmp_path / "w.h5").write_bytes(b"not read before the limits apply")
-    return spec, question, [(case, None, tmp_path / "c.json", tmp_path / "w.h5")], case.name
+    jobs = [(question, case, None, tmp_path / "c.json", tmp_path / "w.h5")]
+    return spec, question, jobs, (question.id, case.name)
 
 
 def test_the_model_worker_is_killed_at_its_timeout(tmp_path, monkeypatch):
@@ -185,7 +234,7 @@ def test_the_model_worker_is_killed_at_its_timeout(tmp_path, monkeypatch):
 
     monkeypatch.setattr(autograder.modeljudge, "MODEL_TIMEOUT", 0.5)
     spec, question, jobs, name = _tiny_job(tmp_path)
-    assert judge_models(spec, question, jobs) == {
+    assert judge_models(spec, jobs) == {
         name: ("timeout", "rebuilding and checking the model took more than 0.5 s.")
     }
 
@@ -196,6 +245,6 @@ def test_the_model_worker_runs_under_a_memory_cap(tmp_path, monkeypatch):
 
     monkeypatch.setattr(autograder.modeljudge, "MODEL_ADDRESS_SPACE", 2**30)  # < TensorFlow's
     spec, question, jobs, name = _tiny_job(tmp_path)
-    assert judge_models(spec, question, jobs) == {
+    assert judge_models(spec, jobs) == {
         name: ("oom", "rebuilding the model needed more than 1 GiB of memory.")
     }
