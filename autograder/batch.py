@@ -30,7 +30,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from autograder import report
+from autograder import modeljudge, report
 from autograder.grade import (
     LabSpec,
     SubmissionResult,
@@ -462,6 +462,7 @@ def grade_batch(
         stops.restore()
         shown.close()
         pool.shutdown(wait=not abandon, cancel_futures=True)
+        modeljudge.close_workers()  # the slots' model workers end with the batch
         summary = report.write_batch(_rows(saved), spec.questions, out_dir, html=not abandon)
     final = [r for r in results if r is not None]
     skipped = sum(r.reused for r in final)

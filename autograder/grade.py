@@ -99,6 +99,9 @@ class SubmissionResult:
     hidden_seed: int | None = None  # the seed the hidden cases' inputs were drawn from
     manual: list[ManualResult] = field(default_factory=list)  # written answers, for TAs
     reused: bool = field(default=False, compare=False)  # a saved grade, not graded again
+    # Where the seconds went: kernel start, the notebook's cells, the export of the
+    # answers (hidden cases run in the kernel), judging (model workers included).
+    phases: dict[str, float] = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -235,7 +238,7 @@ def whole_failure(spec, name, key, status, reason, sandbox="not run") -> Submiss
     )
 
 
-def _judge_questions(spec, plans, scratch: Path, nonce: str, exported: dict) -> dict:
+def _judge_questions(spec, plans, scratch: Path, nonce: str, exported: dict, slot: int) -> dict:
     """Reads the kernel's records and judges every case; returns ``{question id: (tests, tamper)}``.
 
     Plain answers are judged here; model answers (kind ``"model"``), of every
@@ -275,7 +278,7 @@ def _judge_questions(spec, plans, scratch: Path, nonce: str, exported: dict) -> 
                 )
             )
             where.append((question, k, public, points[k]))
-    verdicts = modeljudge.judge_models(spec, items) if items else {}
+    verdicts = modeljudge.judge_models(spec, items, slot) if items else {}
     for question, k, public, points in where:
         case = plans[question.id][k][0]
         status, message = verdicts.get(
@@ -510,6 +513,7 @@ def _grade_sources(spec, sources, name, key, limits, slot, hidden_seed, out_dir)
         raise
     events = []
     exported: dict[str, str] = {}
+    phases: dict[str, float] = {}
     nonce = secrets.token_hex(8)
     rng_seed = hidden_seed  # resolved by grade_submission (a run's seed or default_seed)
     session = None
@@ -541,12 +545,16 @@ def _grade_sources(spec, sources, name, key, limits, slot, hidden_seed, out_dir)
         manifest_path.write_text(json.dumps(manifest))
         os.chmod(manifest_path, 0o644)
         try:
+            clock = time.monotonic()
             session = KernelSession(sandbox, deadline=deadline)
+            phases["kernel start"] = time.monotonic() - clock
         except Exception as exc:
             return whole_failure(
                 spec, name, key, DIED, f"the kernel did not start: {exc}", described
             )
+        clock = time.monotonic()
         run = run_cells(session, sources, limits.cell_timeout, deadline)
+        phases["cells"], clock = time.monotonic() - clock, time.monotonic()
         events = [asdict(e) for e in run.events]
         status, detail = load_kernel_side(session)
         if status != "ok":
@@ -573,6 +581,7 @@ def _grade_sources(spec, sources, name, key, limits, slot, hidden_seed, out_dir)
                 exported[question.id] = ERROR
                 events.append({"where": f"export {question.id}", "kind": "error", "detail": detail})
         session.close()  # nothing runs while the trusted side reads the files
+        phases["export"], clock = time.monotonic() - clock, time.monotonic()
         session = None
         planted = sorted(
             p.name for p in sandbox.scratch.glob("*_out_*") if not p.name.startswith(nonce)
@@ -587,7 +596,8 @@ def _grade_sources(spec, sources, name, key, limits, slot, hidden_seed, out_dir)
             )
         events_text = _events_text(events)
         questions = []
-        judged = _judge_questions(spec, plans, sandbox.scratch, nonce, exported)
+        judged = _judge_questions(spec, plans, sandbox.scratch, nonce, exported, sandbox.slot)
+        phases["judging"] = time.monotonic() - clock
         for question in spec.questions:
             tests, tamper = judged[question.id]
             score, status, reason = _summarize(question, tests, events_text)
@@ -617,6 +627,7 @@ def _grade_sources(spec, sources, name, key, limits, slot, hidden_seed, out_dir)
             events=events,
             sandbox_user=user,
             sandbox_id=sandbox.id,
+            phases={name: round(seconds, 3) for name, seconds in phases.items()},
         )
     finally:
         if session is not None:

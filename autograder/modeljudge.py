@@ -14,21 +14,29 @@ so the grader never rebuilds it in its own process:
    after ``MODEL_TIMEOUT`` seconds. The worker also refuses a built model above
    the parameter cap (layers whose config does not say their size).
 
-One worker judges all of a submission's models (TensorFlow is imported once, not
-once per question). Any failure costs the case it happened on only: a fresh
-worker goes on with the rest.
+Each grading slot keeps one worker between submissions, so TensorFlow is imported
+once per slot, not once per submission or question; it is replaced every
+``JOBS_PER_WORKER`` submissions, and ``keras.backend.clear_session()`` runs after
+each. Any failure costs the case it happened on only, and only when a fresh worker
+fails on it: a worker that judged other submissions before is replaced and the
+cases are judged again, so no verdict depends on who was graded before.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import math
 import os
 import resource
+import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 from autograder import plainio
@@ -37,6 +45,7 @@ MAX_MODEL_PARAMS = 20_000_000  # the labs' models have < 1 million
 MODEL_ADDRESS_SPACE = 12 * 2**30  # TensorFlow alone reserves ~4 GiB of address space
 MODEL_TIMEOUT = 180.0  # seconds for one worker: TF import, a submission's rebuilds and checks
 MAX_MODEL_BYTES = 256 * 2**20
+JOBS_PER_WORKER = 50  # submissions one worker judges before a fresh one replaces it
 OOM, TIMEOUT, FAILED = "oom", "timeout", "failed"
 
 
@@ -153,15 +162,15 @@ def too_large(n: int) -> str:
 # ---------------------------------------------------------------- the trusted side
 
 
-def judge_models(spec, items) -> dict:
+def judge_models(spec, items, slot: int = 0) -> dict:
     """Judges a submission's model answers in one worker; returns ``{(question id, case name): outcome}``.
 
-    One worker (one TensorFlow import) judges every model case of the submission,
-    in order, and records each verdict as soon as it has it. When the worker dies
-    (out of memory, a crash) or runs past ``MODEL_TIMEOUT``, the case it was on gets
-    that verdict and a fresh worker goes on with the cases after it, so a failure
-    costs one case only. A submission gets at most one worker per question with
-    model answers (the bound it had when each question had its own).
+    The slot's worker judges every model case of the submission, in order, and
+    records each verdict as soon as it has it. When a fresh worker dies (out of
+    memory, a crash) or runs past ``MODEL_TIMEOUT``, the case it was on gets that
+    verdict and another fresh worker goes on with the cases after it, so a failure
+    costs one case only. A submission gets at most one fresh worker per question
+    with model answers (the bound it had when each question had its own).
 
     Args:
         spec: the ``LabSpec`` (its lab, questions file and hidden folder are passed
@@ -169,6 +178,7 @@ def judge_models(spec, items) -> dict:
         items: list of ``(question, case, expected, config_path, weights_path)``; the
             paths are the files the kernel wrote (opened with ``O_NOFOLLOW`` and size
             caps).
+        slot: the grading slot, whose worker is used (one submission at a time).
 
     Returns:
         dict ``(question id, case name)`` -> ``(status, message)``; status
@@ -194,8 +204,7 @@ def judge_models(spec, items) -> dict:
             cases.append({"k": k, "question": question.id, "name": case.name})
         workers = len({case["question"] for case in cases})
         while cases:
-            verdicts, failure = _run_worker(spec, tmp, cases)
-            workers -= 1
+            verdicts, failure, fresh = _run_worker(spec, tmp, cases, slot)
             for case in cases:
                 verdict = verdicts.get(str(case["k"]))
                 if isinstance(verdict, list) and len(verdict) == 2:
@@ -203,6 +212,9 @@ def judge_models(spec, items) -> dict:
             cases = [c for c in cases if (c["question"], c["name"]) not in results]
             if not cases:
                 break
+            if failure is not None and not fresh:
+                continue  # judged again by a fresh worker: a verdict never depends on history
+            workers -= 1
             if failure is None:  # it finished without a word on these
                 failure = (FAILED, "the model could not be judged.")
                 workers = 0
@@ -217,55 +229,157 @@ def judge_models(spec, items) -> dict:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _run_worker(spec, tmp: Path, cases: list[dict]) -> tuple[dict, tuple[str, str] | None]:
-    """Runs one worker on ``cases``; returns (verdicts it wrote, the failure that stopped it or None)."""
+def _run_worker(spec, tmp: Path, cases: list[dict], slot: int):
+    """Has the slot's worker judge ``cases``.
+
+    Returns (verdicts it wrote, the failure that stopped it or None, whether the
+    worker was fresh: a failure of a worker that judged other submissions before
+    is not charged to this one).
+    """
     job = {
         "lab": spec.lab,
         "questions_path": str(spec.questions_path) if spec.questions_path else None,
         "hidden_dir": str(spec.hidden_dir) if spec.hidden_dir else None,
         "cases": cases,
-        "address_space": MODEL_ADDRESS_SPACE,
         "max_params": MAX_MODEL_PARAMS,
     }
     (tmp / "job.json").write_text(json.dumps(job))
     (tmp / "out.json").unlink(missing_ok=True)
-    env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3"}
-    failure = None
-    try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "autograder.modeljudge", str(tmp)],
-            capture_output=True,
-            text=True,
-            timeout=MODEL_TIMEOUT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            start_new_session=True,  # a terminal's Ctrl-C stops the grader, not this judge
-        )
-    except subprocess.TimeoutExpired:
-        failure = (
-            TIMEOUT,
-            f"rebuilding and checking the model took more than {MODEL_TIMEOUT:g} s.",
-        )
-    else:
-        if proc.returncode != 0:
-            memory = proc.returncode < 0 or any(
-                sign in proc.stderr
-                for sign in ("MemoryError", "ResourceExhausted", "bad_alloc", "Cannot allocate")
-            )
-            failure = (
-                (
-                    OOM,
-                    "rebuilding the model needed more than "
-                    f"{MODEL_ADDRESS_SPACE // 2**30} GiB of memory.",
-                )
-                if memory
-                else (FAILED, "the model could not be rebuilt safely: the check crashed.")
-            )
+    fresh, failure = _server(slot).run(tmp, MODEL_TIMEOUT)
     try:
         out = plainio.read_json(tmp / "out.json")
     except (FileNotFoundError, plainio.TamperError):
         out = None
-    return (out if isinstance(out, dict) else {}), failure
+    return (out if isinstance(out, dict) else {}), failure, fresh
+
+
+def _failure(returncode: int, stderr: str) -> tuple[str, str]:
+    memory = returncode < 0 or any(
+        sign in stderr
+        for sign in ("MemoryError", "ResourceExhausted", "bad_alloc", "Cannot allocate")
+    )
+    if memory:
+        return (
+            OOM,
+            f"rebuilding the model needed more than {MODEL_ADDRESS_SPACE // 2**30} GiB of memory.",
+        )
+    return (FAILED, "the model could not be rebuilt safely: the check crashed.")
+
+
+class _Server:
+    """One grading slot's model worker, kept between submissions (TensorFlow imported once).
+
+    The worker reads a job folder per line on its stdin and answers ``done`` on a
+    private copy of its stdout once the folder's ``out.json`` is complete. It is
+    killed (its whole process group) at a timeout, replaced after a crash or
+    ``JOBS_PER_WORKER`` jobs, and ends by itself when the grader goes (end of
+    its stdin).
+    """
+
+    def __init__(self):
+        self.proc: subprocess.Popen | None = None
+        self.log = None  # the worker's stderr, a temporary file
+        self.jobs = 0
+        self.cap = 0
+        self.lock = threading.Lock()
+
+    def _start(self):
+        env = {**os.environ, "CUDA_VISIBLE_DEVICES": "", "TF_CPP_MIN_LOG_LEVEL": "3"}
+        self.cap = MODEL_ADDRESS_SPACE
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "autograder.modeljudge", str(self.cap)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            env=env,
+            start_new_session=True,  # a terminal's Ctrl-C stops the grader, not this judge
+        )
+        self.jobs = 0
+
+    def stop(self):
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            self.proc.wait()
+            for pipe in (self.proc.stdin, self.proc.stdout):
+                try:
+                    pipe.close()
+                except OSError:
+                    pass
+        if self.log is not None:
+            self.log.close()
+        self.proc = self.log = None
+
+    def run(self, folder: Path, timeout: float) -> tuple[bool, tuple[str, str] | None]:
+        with self.lock:
+            stale = self.proc is None or self.proc.poll() is not None
+            if stale or self.jobs >= JOBS_PER_WORKER or self.cap != MODEL_ADDRESS_SPACE:
+                self.stop()
+                self._start()
+            fresh = self.jobs == 0
+            start = os.fstat(self.log.fileno()).st_size
+            deadline = time.monotonic() + timeout
+            try:
+                self.proc.stdin.write(f"{folder}\n".encode())
+                self.proc.stdin.flush()
+                answer = _read_line(self.proc.stdout.fileno(), deadline)
+            except OSError:  # BrokenPipeError: it died before reading the job
+                answer = b""
+            if answer is None:
+                self.stop()
+                return fresh, (
+                    TIMEOUT,
+                    f"rebuilding and checking the model took more than {timeout:g} s.",
+                )
+            if answer == b"done":
+                self.jobs += 1
+                return fresh, None
+            returncode = self.proc.wait()
+            self.log.seek(start)
+            stderr = self.log.read(1 << 20).decode("utf-8", "replace")
+            self.stop()
+            return fresh, _failure(returncode, stderr)
+
+
+def _read_line(fd: int, deadline: float) -> bytes | None:
+    """One line from fd, without its newline; b"" at its end, None at the deadline."""
+    data = b""
+    while not data.endswith(b"\n"):
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            return None
+        chunk = os.read(fd, 64)
+        if not chunk:
+            return b""
+        data += chunk
+    return data.strip()
+
+
+_SERVERS: dict[int, _Server] = {}
+_SERVERS_LOCK = threading.Lock()
+
+
+def _server(slot: int) -> _Server:
+    with _SERVERS_LOCK:
+        if slot not in _SERVERS:
+            _SERVERS[slot] = _Server()
+        return _SERVERS[slot]
+
+
+def close_workers() -> None:
+    """Stops every slot's model worker (the end of a batch; also at exit)."""
+    with _SERVERS_LOCK:
+        servers = list(_SERVERS.values())
+        _SERVERS.clear()
+    for server in servers:
+        with server.lock:
+            server.stop()
+
+
+atexit.register(close_workers)
 
 
 # ---------------------------------------------------------------- the worker
@@ -313,14 +427,30 @@ def _read_expected(folder: Path, k: int):
 
 
 def main(argv=None) -> int:
+    """Serves jobs: one folder per line on stdin, ``done`` on the original stdout after each."""
     argv = sys.argv[1:] if argv is None else argv
-    folder = Path(argv[0])
-    job = json.loads((folder / "job.json").read_text())
-    cap = int(job.get("address_space") or MODEL_ADDRESS_SPACE)
+    cap = int(argv[0]) if argv else MODEL_ADDRESS_SPACE
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))  # before TensorFlow is imported
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    _worker(folder, job)
+    answers = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)  # whatever TensorFlow or Keras prints cannot be taken for an answer
+    while line := sys.stdin.readline():
+        folder = Path(line.strip())
+        _worker(folder, json.loads((folder / "job.json").read_text()))
+        _forget()
+        answers.write("done\n")
+        answers.flush()
     return 0
+
+
+def _forget() -> None:
+    """Drops what one job built, so the next one starts from the same state."""
+    import gc
+
+    import keras
+
+    keras.backend.clear_session()
+    gc.collect()
 
 
 if __name__ == "__main__":

@@ -200,11 +200,14 @@ def test_one_worker_judges_every_model_and_a_crash_costs_only_its_case(tmp_path)
     assert first != last  # the case after the crash went to a fresh worker
 
 
-def test_questions_share_one_worker(tmp_path):
+def test_a_slot_keeps_its_worker_between_submissions_and_replaces_it_in_time(tmp_path, monkeypatch):
     import keras
 
+    import autograder.modeljudge
     from cnnlabs.checks.modelio import export_model
 
+    autograder.modeljudge.close_workers()
+    monkeypatch.setattr(autograder.modeljudge, "JOBS_PER_WORKER", 2)
     spec = load_lab(
         "96_model_worker", questions_path=f.FIXTURES / "lab96_model_worker.py", hidden_dir=f.HIDDEN
     )
@@ -214,9 +217,13 @@ def test_questions_share_one_worker(tmp_path):
         (case,) = question.public
         config, weights = export_model(model, tmp_path, question.id)
         items.append((question, case, None, config, weights))
-    verdicts = judge_models(spec, items)
-    assert verdicts[("first", "first")] == verdicts[("last", "last")]  # the same worker's pid
-    assert verdicts[("first", "first")][1].startswith("judged by worker ")
+    pids = []
+    for _ in range(3):  # three submissions graded in slot 5, one after the other
+        verdicts = judge_models(spec, items, slot=5)
+        assert verdicts[("first", "first")] == verdicts[("last", "last")]  # one worker each
+        pids.append(verdicts[("first", "first")][1].removeprefix("judged by worker "))
+    assert pids[0] == pids[1] != pids[2]  # kept for the second, replaced after two
+    autograder.modeljudge.close_workers()
 
 
 def _tiny_job(tmp_path):
@@ -232,6 +239,7 @@ def _tiny_job(tmp_path):
 def test_the_model_worker_is_killed_at_its_timeout(tmp_path, monkeypatch):
     import autograder.modeljudge
 
+    autograder.modeljudge.close_workers()  # a fresh worker: a warm one could answer in time
     monkeypatch.setattr(autograder.modeljudge, "MODEL_TIMEOUT", 0.5)
     spec, question, jobs, name = _tiny_job(tmp_path)
     assert judge_models(spec, jobs) == {
