@@ -103,17 +103,28 @@ class KernelSession:
         self.km, self.kc = km, kc
 
     def _pgid(self, km=None):
+        """The launcher's pid (its process group), or None once it has exited.
+
+        An exited launcher is reaped by the first ``poll()``, and its pid can then be
+        given to any new process, another grader's kernel included (fork bombs
+        cycle through the 32,768 pids quickly): never signal it again.
+        """
         km = km or self.km
-        try:
-            return km.provisioner.process.pid
-        except AttributeError:
+        process = getattr(getattr(km, "provisioner", None), "process", None)
+        if process is None or process.poll() is not None:
             return None
+        return process.pid
 
     def _kill(self, km=None):
         km = km or self.km
         if km is None:
             return
         self.sandbox.kill_all(self._pgid(km))
+        provisioner = getattr(km, "provisioner", None)
+        if provisioner is not None and self._pgid(km) is None:
+            # jupyter_client's kill signals the saved process group even after the
+            # launcher was reaped; without it, it signals the Popen, which knows.
+            provisioner.pgid = None
         try:
             km.shutdown_kernel(now=True)
         except Exception:

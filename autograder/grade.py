@@ -596,7 +596,7 @@ def _grade_sources(spec, sources, name, key, limits, slot, hidden_seed, out_dir)
             )
         events_text = _events_text(events)
         questions = []
-        judged = _judge_questions(spec, plans, sandbox.scratch, nonce, exported, sandbox.slot)
+        judged = _judge_questions(spec, plans, sandbox.scratch, nonce, exported, slot)
         phases["judging"] = time.monotonic() - clock
         for question in spec.questions:
             tests, tamper = judged[question.id]

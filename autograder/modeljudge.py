@@ -299,10 +299,11 @@ class _Server:
 
     def stop(self):
         if self.proc is not None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except OSError:
-                pass
+            if self.proc.poll() is None:  # never signal a reaped pid: it may be reused
+                try:
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                except OSError:
+                    pass
             self.proc.wait()
             for pipe in (self.proc.stdin, self.proc.stdout):
                 try:
