@@ -162,16 +162,25 @@ def test_a_lock_folder_others_can_write_is_refused(tmp_path):
 
 @needs_root
 def test_a_symlink_planted_at_a_lock_path_costs_only_that_slot(tmp_path):
-    folder = tmp_path / "locks"
-    osusers.lock_dir(folder)
-    target = tmp_path / "victim"
-    (folder / "slot-0.lock").symlink_to(target)
-    slot, uid, gid, fd = osusers.acquire_user(0, folder=folder)
+    # The users it takes through its own lock folder are first locked in the real one:
+    # taking a user kills that user's processes, which must never be another grader's
+    # kernel (the tests of other files grade at the same time, as cnnlabs-sbx0, 1, ...).
+    held = [osusers.acquire_user(40)]
+    held.append(osusers.acquire_user(held[0][0] + 1))
     try:
-        assert slot == 1 and uid != 0
+        first = held[0][0]
+        assert held[1][0] == first + 1
+        folder = tmp_path / "locks"
+        osusers.lock_dir(folder)
+        target = tmp_path / "victim"
+        (folder / f"slot-{first}.lock").symlink_to(target)
+        slot, uid, gid, fd = osusers.acquire_user(first, folder=folder)
+        os.close(fd)
+        assert slot == first + 1 and uid != 0
         assert not target.exists()
     finally:
-        os.close(fd)
+        for *_, lock in held:
+            os.close(lock)
 
 
 # ---------------------------------------------------------------- fail closed
