@@ -463,3 +463,15 @@ def test_regrading_skips_unchanged_submissions(graded):
     assert again.to_dict() == json.loads(saved)
     assert again.sandbox_id and saved_file.read_bytes() == saved
     assert again.score == 5.0 and again.seconds > 0
+
+
+def test_grade_json_says_where_the_seconds_went(graded):
+    import json
+
+    batch, _, _ = graded
+    result = next(r for r in batch.results if r.submission == "full")
+    assert list(result.phases) == ["kernel start", "cells", "export", "judging"]
+    assert all(seconds >= 0 for seconds in result.phases.values())
+    assert sum(result.phases.values()) <= result.seconds
+    saved = json.loads((batch.out_dir / "submissions" / "full" / "grade.json").read_text())
+    assert saved["phases"] == result.phases
